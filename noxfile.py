@@ -1,0 +1,91 @@
+"""Developer sessions: ``nox`` runs lint, typecheck, tests and examples; ``nox -s bench`` etc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "typecheck", "tests", "examples"]
+
+ROOT = Path(__file__).parent
+LINT_PATHS = ("src", "tests", "examples", "noxfile.py")
+
+
+def _dev_requirement(name: str) -> str:
+    """The requirement for ``name`` as pinned in the ``dev`` extra of pyproject.toml."""
+    pyproject = nox.project.load_toml(ROOT / "pyproject.toml")
+    for requirement in pyproject["project"]["optional-dependencies"]["dev"]:
+        if Requirement(requirement).name == name:
+            return str(requirement)
+    raise LookupError(f"{name} is not in the dev extra of pyproject.toml")
+
+
+def _existing(paths: tuple[str, ...]) -> list[str]:
+    """Only the paths that exist (a fresh clone has no empty folders)."""
+    return [path for path in paths if (ROOT / path).exists()]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (benchmarks excluded); extra arguments go to pytest."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and ruff format check."""
+    session.install(_dev_requirement("ruff"))
+    paths = _existing(LINT_PATHS)
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (configured in pyproject.toml) over src and tests."""
+    session.install("-e", ".[test]", _dev_requirement("mypy"))
+    session.run("mypy", "src", "tests")
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run every examples/*.py script; the session fails if any script exits non-zero."""
+    session.install("-e", ".")
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    if not scripts:
+        session.log("no example scripts found")
+        return
+    for script in scripts:
+        session.log(f"example: {script.relative_to(ROOT)}")
+        session.run("python", str(script))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks in tests/benchmarks, with their printed results shown."""
+    session.install("-e", ".[test]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/benchmarks",
+        "-p",
+        "no:cacheprovider",
+        "-s",
+        "-q",
+        "--override-ini",
+        "addopts=",
+        "--timeout=0",
+        *session.posargs,
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Documentation checks: every hook and port documented, doc snippets run."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests/test_docs.py", *session.posargs)

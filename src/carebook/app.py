@@ -1,0 +1,154 @@
+"""The Carebook object: every use case, wired to one set of adapters.
+
+Build it with :func:`carebook.bootstrap`; two Carebooks never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from carebook.domain import events as ev
+from carebook.domain.actors import Actor
+from carebook.domain.appointment import Appointment
+from carebook.domain.availability import AvailabilityQuery, AvailabilityResult
+from carebook.domain.ids import AppointmentId, OrganisationId, PatientId
+from carebook.domain.rules import ReservationRule
+from carebook.ports import Clock, EventPublisher, Notifier, Storage
+from carebook.services import booking, lifecycle, queries
+from carebook.services.calendar_admin import CalendarAdmin
+from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.services.context import Deps
+from carebook.services.dispatch import Dispatcher
+
+__all__ = ["Carebook"]
+
+
+@attrs.frozen
+class _EventContext:
+    instance_name: str
+
+
+class Carebook:
+    """The booking core for one host application. Methods take an Actor first.
+
+    Every command runs in one unit of work; a command that raises changed nothing.
+    Each command accepts ``correlation_id=`` (one is generated otherwise); it is on
+    every event and log line the command causes.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        notifiers: Mapping[str, Notifier],
+        publisher: EventPublisher,
+        rules: Sequence[ReservationRule],
+        hook: Any,
+        inline_dispatch: bool = True,
+        name: str = "carebook",
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.notifiers = dict(notifiers)
+        self.publisher = publisher
+        self.name = name
+        context = _EventContext(name)
+        self.dispatcher = Dispatcher(
+            storage,
+            publisher,
+            self.notifiers,
+            lambda event: hook.carebook_on_event(event=event, context=context),
+        )
+        self._deps = Deps(
+            storage=storage,
+            clock=clock,
+            rules=tuple(sorted(rules, key=lambda r: r.order)),
+            after_commit=self.dispatcher.run if inline_dispatch else (lambda: None),
+        )
+        self.admin = CalendarAdmin(self._deps)
+        """Calendar set-up: organisations, locations, practitioners, services..."""
+
+    @property
+    def rules(self) -> tuple[ReservationRule, ...]:
+        """The reservation pipeline, in order."""
+        return tuple(self._deps.rules)
+
+    # -- availability and booking -------------------------------------------------
+    def search_availability(
+        self, actor: Actor, organisation_id: OrganisationId, query: AvailabilityQuery
+    ) -> AvailabilityResult:
+        return queries.search_availability(self._deps, actor, organisation_id, query)
+
+    def hold(
+        self, actor: Actor, command: HoldSlot, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return booking.hold(self._deps, actor, command, correlation_id)
+
+    def book(
+        self, actor: Actor, command: BookAppointment, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return booking.book(self._deps, actor, command, correlation_id)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def confirm(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.confirm(self._deps, actor, appointment_id, correlation_id)
+
+    def check_in(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.check_in(self._deps, actor, appointment_id, correlation_id)
+
+    def start_session(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.start_session(self._deps, actor, appointment_id, correlation_id)
+
+    def complete_session(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.complete_session(self._deps, actor, appointment_id, correlation_id)
+
+    def mark_no_show(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.mark_no_show(self._deps, actor, appointment_id, correlation_id)
+
+    def enter_in_error(
+        self, actor: Actor, appointment_id: AppointmentId, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.enter_in_error(self._deps, actor, appointment_id, correlation_id)
+
+    def cancel(
+        self, actor: Actor, command: CancelAppointment, *, correlation_id: str | None = None
+    ) -> Appointment:
+        return lifecycle.cancel(self._deps, actor, command, correlation_id)
+
+    def expire_holds(
+        self, actor: Actor, *, correlation_id: str | None = None
+    ) -> list[AppointmentId]:
+        return lifecycle.expire_holds(self._deps, actor, correlation_id)
+
+    # -- queries -----------------------------------------------------------------------
+    def get_appointment(self, actor: Actor, appointment_id: AppointmentId) -> Appointment:
+        return queries.get_appointment(self._deps, actor, appointment_id)
+
+    def patient_appointments(self, actor: Actor, patient_id: PatientId) -> list[Appointment]:
+        return queries.list_patient_appointments(self._deps, actor, patient_id)
+
+    # -- events --------------------------------------------------------------------------
+    def dispatch(self) -> int:
+        """Deliver committed events now (needed with ``dispatch="manual"``)."""
+        return self.dispatcher.run()
+
+    def pending_events(self, limit: int = 100) -> list[ev.Event]:
+        with self.storage.unit_of_work() as uow:
+            return uow.outbox.pending(limit)
+
+    def close(self) -> None:
+        self.storage.close()

@@ -1,0 +1,93 @@
+"""The composition root: configuration + plugin manager -> one Carebook."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pluggy
+from attrs import frozen
+
+from carebook.app import Carebook
+from carebook.errors import ConfigurationError
+from carebook.plugins import collect_adapters, make_plugin_manager
+from carebook.ports import Clock, EventPublisher, Notifier, Storage
+
+__all__ = ["CarebookConfig", "bootstrap"]
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@frozen(kw_only=True)
+class CarebookConfig:
+    """Which adapters to use, by registered name, and their options.
+
+    ``dispatch="inline"`` delivers events right after each command commits;
+    ``"manual"`` leaves it to the host app calling :meth:`Carebook.dispatch`.
+    """
+
+    storage: str = "memory"
+    storage_options: Mapping[str, Any] = attrs.field(factory=dict)
+    clock: str = "system"
+    clock_options: Mapping[str, Any] = attrs.field(factory=dict)
+    notifiers: tuple[str, ...] = attrs.field(default=("logging",), converter=_names)
+    notifier_options: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    publisher: str = "inprocess"
+    publisher_options: Mapping[str, Any] = attrs.field(factory=dict)
+    dispatch: str = "inline"
+    name: str = "carebook"
+
+    def __attrs_post_init__(self) -> None:
+        if self.dispatch not in ("inline", "manual"):
+            raise ConfigurationError("dispatch must be 'inline' or 'manual'")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> CarebookConfig:
+        """From a plain mapping (a parsed TOML/JSON file); unknown keys are errors."""
+        known = {a.name for a in attrs.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigurationError(f"unknown configuration keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+def bootstrap(
+    config: CarebookConfig | None = None,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    storage: Storage | None = None,
+    clock: Clock | None = None,
+    notifiers: Mapping[str, Notifier] | None = None,
+    publisher: EventPublisher | None = None,
+) -> Carebook:
+    """Build a Carebook. Adapters come from ``config`` by name unless passed directly
+    (tests pass fakes). Unknown names fail here, listing what is installed."""
+    config = config or CarebookConfig()
+    pm = plugin_manager or make_plugin_manager()
+    adapters = collect_adapters(pm)
+    if storage is None:
+        storage = adapters.storage.create(config.storage, config.storage_options)
+    if clock is None:
+        clock = adapters.clocks.create(config.clock, config.clock_options)
+    if notifiers is None:
+        notifiers = {
+            name: adapters.notifiers.create(name, config.notifier_options.get(name, {}))
+            for name in config.notifiers
+        }
+    if publisher is None:
+        publisher = adapters.publishers.create(config.publisher, config.publisher_options)
+    return Carebook(
+        storage=storage,
+        clock=clock,
+        notifiers=notifiers,
+        publisher=publisher,
+        rules=adapters.rules,
+        hook=pm.hook,
+        inline_dispatch=config.dispatch == "inline",
+        name=config.name,
+    )

@@ -1,0 +1,1 @@
+"""Default adapters that need only the standard library."""

@@ -1,0 +1,33 @@
+"""The built-in plugin: registers the standard-library adapters by name."""
+
+from __future__ import annotations
+
+from carebook.builtin.clocks import ManualClock, SystemClock
+from carebook.builtin.memory import MemoryStorage
+from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
+from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
+from carebook.hookspecs import Register, hookimpl
+from carebook.ports import Clock, EventPublisher, Notifier, Storage
+
+
+@hookimpl
+def carebook_register_storage(register: Register[Storage]) -> None:
+    register("memory", MemoryStorage.from_options)
+
+
+@hookimpl
+def carebook_register_clocks(register: Register[Clock]) -> None:
+    register("system", SystemClock.from_options)
+    register("manual", ManualClock.from_options)
+
+
+@hookimpl
+def carebook_register_notifiers(register: Register[Notifier]) -> None:
+    register("logging", LoggingNotifier.from_options)
+    register("recording", RecordingNotifier.from_options)
+
+
+@hookimpl
+def carebook_register_event_publishers(register: Register[EventPublisher]) -> None:
+    register("inprocess", InProcessPublisher.from_options)
+    register("recording", RecordingPublisher.from_options)

@@ -1,0 +1,157 @@
+"""Domain events: frozen, id-only payloads that round-trip through JSON.
+
+An event never carries a patient's name, birth date, phone number or notes: only ids,
+instants, statuses and reason codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import attrs
+import pendulum
+from attrs import frozen
+
+from carebook.domain.ids import (
+    AppointmentId,
+    EventId,
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AppointmentBooked",
+    "AppointmentCancelled",
+    "AppointmentConfirmed",
+    "AppointmentEnteredInError",
+    "AppointmentHeld",
+    "AppointmentNoShow",
+    "CalendarChanged",
+    "Event",
+    "EventStamp",
+    "PatientArrived",
+    "SessionCompleted",
+    "SessionStarted",
+]
+
+
+@frozen
+class EventStamp:
+    """What every event of one command shares: when, which request, and an id source."""
+
+    now: pendulum.DateTime
+    correlation_id: str
+    new_id: Callable[[], uuid.UUID] = attrs.field(eq=False, repr=False)
+
+    def meta(self) -> dict[str, object]:
+        return {
+            "event_id": EventId(self.new_id()),
+            "occurred_at": self.now,
+            "correlation_id": self.correlation_id,
+        }
+
+
+@frozen(kw_only=True)
+class Event:
+    """Base of every domain event."""
+
+    event_id: EventId
+    occurred_at: pendulum.DateTime
+    correlation_id: str
+    organisation_id: OrganisationId
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+@frozen(kw_only=True)
+class _AppointmentEvent(Event):
+    appointment_id: AppointmentId
+    location_id: LocationId
+    practitioner_id: PractitionerId
+    patient_id: PatientId
+
+
+@frozen(kw_only=True)
+class AppointmentHeld(_AppointmentEvent):
+    """A slot is held (FHIR ``proposed``) until ``expires_at``."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    expires_at: pendulum.DateTime
+
+
+@frozen(kw_only=True)
+class AppointmentBooked(_AppointmentEvent):
+    """An appointment now occupies its time; ``status`` is ``pending`` or ``booked``."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    status: str
+
+
+@frozen(kw_only=True)
+class AppointmentConfirmed(_AppointmentEvent):
+    """Reception confirmed a pending appointment."""
+
+
+@frozen(kw_only=True)
+class AppointmentCancelled(_AppointmentEvent):
+    """Cancelled (or a hold expired); ``reason`` is a code, ``by`` an actor kind."""
+
+    reason: str
+    by: str
+
+
+@frozen(kw_only=True)
+class PatientArrived(_AppointmentEvent):
+    """The patient checked in."""
+
+
+@frozen(kw_only=True)
+class AppointmentNoShow(_AppointmentEvent):
+    """The patient did not come."""
+
+
+@frozen(kw_only=True)
+class AppointmentEnteredInError(_AppointmentEvent):
+    """The appointment should never have existed."""
+
+
+@frozen(kw_only=True)
+class SessionStarted(_AppointmentEvent):
+    """The treatment session began."""
+
+
+@frozen(kw_only=True)
+class SessionCompleted(_AppointmentEvent):
+    """The treatment session ended; the appointment is fulfilled."""
+
+
+@frozen(kw_only=True)
+class CalendarChanged(Event):
+    """An administrator or staff changed the calendar (``entity`` and ``change`` codes)."""
+
+    entity: str
+    entity_id: uuid.UUID
+    change: str
+    actor: str
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    AppointmentHeld,
+    AppointmentBooked,
+    AppointmentConfirmed,
+    AppointmentCancelled,
+    PatientArrived,
+    AppointmentNoShow,
+    AppointmentEnteredInError,
+    SessionStarted,
+    SessionCompleted,
+    CalendarChanged,
+)

@@ -1,0 +1,117 @@
+"""Time at the boundary: aware instants, half-open intervals, local wall-clock.
+
+Rules (see docs/guarantees.md):
+- Every instant is time-zone aware; a naive datetime is rejected with ValidationError.
+  Instants are normalised to UTC pendulum DateTimes.
+- Intervals are half-open ``[start, end)`` and must have ``end > start``.
+- A local wall-clock time that falls in a daylight-saving gap is moved forward by the
+  gap's length; one that occurs twice (a fold) means its first occurrence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import attrs
+import pendulum
+from attrs import frozen
+
+from carebook.errors import ValidationError
+
+__all__ = [
+    "Interval",
+    "from_epoch",
+    "local_epoch",
+    "require_aware",
+    "to_epoch",
+    "zone",
+]
+
+UTC = pendulum.UTC
+
+
+def require_aware(value: Any, what: str = "datetime") -> pendulum.DateTime:
+    """Return ``value`` as a UTC pendulum DateTime, or raise ValidationError."""
+    if not isinstance(value, dt.datetime):
+        raise ValidationError(f"{what} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{what} must be time-zone aware (naive datetimes are refused)")
+    return pendulum.instance(value).in_timezone(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def zone(name: str) -> pendulum.Timezone:
+    """The IANA time zone called ``name``, or ValidationError."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError("time zone must be a non-empty IANA name")
+    try:
+        tz = pendulum.timezone(name)
+    except Exception as exc:  # pendulum raises InvalidTimezone (a ValueError) or others
+        raise ValidationError(f"unknown time zone {name!r}") from exc
+    if not isinstance(tz, pendulum.Timezone):  # a fixed offset is not an IANA zone
+        raise ValidationError(f"unknown time zone {name!r}")
+    return tz
+
+
+def to_epoch(value: dt.datetime) -> int:
+    """Whole seconds since the Unix epoch of an aware datetime."""
+    return int(value.timestamp())
+
+
+def from_epoch(seconds: int) -> pendulum.DateTime:
+    """A UTC pendulum DateTime for epoch ``seconds``."""
+    return pendulum.from_timestamp(seconds, tz=UTC)
+
+
+def local_epoch(tz: dt.tzinfo, day: dt.date, minute_of_day: int) -> int:
+    """Epoch seconds of wall-clock ``minute_of_day`` (0..1440) on ``day`` in ``tz``.
+
+    Gap times move forward by the gap; fold times take the first occurrence
+    (stdlib ``fold=0`` semantics). 1440 means the next day's midnight.
+    """
+    if minute_of_day == 1440:
+        day = day + dt.timedelta(days=1)
+        minute_of_day = 0
+    hour, minute = divmod(minute_of_day, 60)
+    naive = dt.datetime(day.year, day.month, day.day, hour, minute)
+    return int(naive.replace(tzinfo=tz, fold=0).timestamp())
+
+
+def _aware(what: str) -> Any:
+    def convert(value: Any) -> pendulum.DateTime:
+        return require_aware(value, what)
+
+    return convert
+
+
+@frozen
+class Interval:
+    """A half-open span of time ``[start, end)`` between two UTC instants."""
+
+    start: pendulum.DateTime = attrs.field(converter=_aware("interval start"))
+    end: pendulum.DateTime = attrs.field(converter=_aware("interval end"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValidationError("an interval's end must be after its start")
+
+    @property
+    def start_epoch(self) -> int:
+        return to_epoch(self.start)
+
+    @property
+    def end_epoch(self) -> int:
+        return to_epoch(self.end)
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return self.end - self.start
+
+    def overlaps(self, other: Interval) -> bool:
+        """True if the two half-open intervals share any instant."""
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, instant: dt.datetime) -> bool:
+        return self.start <= require_aware(instant) < self.end

@@ -1,0 +1,119 @@
+"""The error hierarchy: one root, a family per kind of failure.
+
+Every error raised by carebook (and by a well-behaved adapter) is a
+:class:`CarebookError`. Messages name ids and reason codes, never patient data.
+A command that raises has changed nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AdapterError",
+    "CarebookError",
+    "ConfigurationError",
+    "ConflictError",
+    "DuplicateAdapterError",
+    "ForbiddenError",
+    "IdempotencyConflictError",
+    "InvalidTransitionError",
+    "NotFoundError",
+    "RuleRejectedError",
+    "SlotUnavailableError",
+    "StorageError",
+    "UnknownAdapterError",
+    "ValidationError",
+]
+
+
+class CarebookError(Exception):
+    """Root of every error carebook raises."""
+
+
+class ValidationError(CarebookError, ValueError):
+    """Input is malformed: naive datetime, end before start, float money, unknown zone..."""
+
+
+class NotFoundError(CarebookError, LookupError):
+    """The thing named does not exist (or, to a patient, is not theirs)."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class ConflictError(CarebookError):
+    """The command is well-formed but clashes with the current state."""
+
+
+class SlotUnavailableError(ConflictError):
+    """The time is already taken for a practitioner, resource or patient."""
+
+    reason_code = "slot_unavailable"
+
+
+class IdempotencyConflictError(ConflictError):
+    """An idempotency key was reused with a different request."""
+
+    reason_code = "idempotency_conflict"
+
+
+class InvalidTransitionError(ConflictError):
+    """A lifecycle transition not allowed from the current status."""
+
+    def __init__(self, entity: str, current: str, action: str) -> None:
+        super().__init__(f"cannot {action} a {entity} that is {current}")
+        self.entity = entity
+        self.current = current
+        self.action = action
+
+
+class RuleRejectedError(CarebookError):
+    """A business rule refused the command.
+
+    ``reason_code`` is stable and machine-readable (``minimum_notice``,
+    ``location_closed`` ...); the message is for people.
+    """
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(f"{reason_code}: {message}")
+        self.reason_code = reason_code
+        self.message = message
+
+
+class ForbiddenError(CarebookError, PermissionError):
+    """The actor may not perform this use case on this object."""
+
+
+class StorageError(CarebookError):
+    """A storage adapter failed (driver error, unreachable database...)."""
+
+
+class AdapterError(CarebookError):
+    """Any other adapter (notifier, gateway, clock) failed."""
+
+
+class ConfigurationError(CarebookError):
+    """The configuration or plugin set-up is wrong."""
+
+
+class UnknownAdapterError(ConfigurationError, LookupError):
+    """No adapter is registered under the requested name."""
+
+    def __init__(self, kind: str, name: str, installed: Iterable[str]) -> None:
+        names = ", ".join(sorted(installed)) or "(none)"
+        super().__init__(f"no {kind} adapter named {name!r}; installed: {names}")
+        self.kind = kind
+        self.name = name
+        self.installed = tuple(sorted(installed))
+
+
+class DuplicateAdapterError(ConfigurationError):
+    """Two plugins registered an adapter under the same name."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} adapter {name!r} is registered twice")
+        self.kind = kind
+        self.name = name

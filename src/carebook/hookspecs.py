@@ -1,0 +1,94 @@
+"""pluggy hook specifications. Every hook is documented in docs/hooks.md.
+
+Register-style hooks receive a ``register`` callable and may call it any number of
+times; names must be unique across all plugins (a duplicate is a ConfigurationError).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import pluggy
+
+from carebook.domain.events import Event
+from carebook.domain.rules import ReservationRule
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+
+__all__ = [
+    "EventContext",
+    "Register",
+    "hookimpl",
+    "hookspec",
+]
+
+PROJECT = "carebook"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Options = Mapping[str, Any]
+
+
+T = TypeVar("T")
+
+
+class Register(Protocol[T]):
+    """``register(name, factory)``: ``factory(options)`` builds the adapter."""
+
+    def __call__(self, name: str, factory: Callable[[Options], T]) -> None: ...
+
+
+class RuleRegister(Protocol):
+    """``register(rule)``: add a ReservationRule to the booking pipeline."""
+
+    def __call__(self, rule: ReservationRule) -> None: ...
+
+
+class EventContext(Protocol):
+    """What an observer gets besides the event: which Carebook dispatched it."""
+
+    @property
+    def instance_name(self) -> str: ...
+
+
+@hookspec
+def carebook_register_storage(register: Register[Storage]) -> None:
+    """Register storage adapters by name (``"memory"`` is built in)."""
+
+
+@hookspec
+def carebook_register_clocks(register: Register[Clock]) -> None:
+    """Register clocks by name (``"system"`` and ``"manual"`` are built in)."""
+
+
+@hookspec
+def carebook_register_notifiers(register: Register[Notifier]) -> None:
+    """Register notifiers by name (``"logging"`` and ``"recording"`` are built in)."""
+
+
+@hookspec
+def carebook_register_event_publishers(register: Register[EventPublisher]) -> None:
+    """Register event publishers by name (``"inprocess"`` and ``"recording"`` built in)."""
+
+
+@hookspec
+def carebook_register_payment_gateways(register: Register[PaymentGateway]) -> None:
+    """Register payment gateways by name (none is built in yet)."""
+
+
+@hookspec
+def carebook_register_reservation_rules(register: RuleRegister) -> None:
+    """Add reservation rules to every booking's pipeline, placed by their ``order``.
+
+    Built-in rules use orders 100 to 1000 in steps of 100; see docs/hooks.md.
+    """
+
+
+@hookspec
+def carebook_on_event(event: Event, context: EventContext) -> None:
+    """Observe each committed domain event (audit, metrics, pushing to a host app).
+
+    Called after commit, at least once per event: an observer with side effects must
+    be idempotent (``event.event_id`` is unique). An exception is logged and the event
+    is delivered again on the next dispatch.
+    """

@@ -1,0 +1,116 @@
+"""One cattrs converter for events, commands and domain values, to JSON and back.
+
+Validation happens in the domain classes' own constructors, so structuring bad data
+raises the same typed errors as building it in code (wrapped by cattrs in a
+``ClassValidationError``; :func:`structure` unwraps the first carebook error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import uuid
+from typing import Any, TypeVar, Union
+
+import cattrs
+import pendulum
+from cattrs.preconf.json import make_converter
+from cattrs.strategies import configure_tagged_union
+
+from carebook.domain.events import EVENT_TYPES, Event
+from carebook.domain.instants import require_aware
+from carebook.errors import CarebookError, ValidationError
+
+__all__ = ["dumps", "event_from_json", "event_to_json", "loads", "make_carebook_converter"]
+
+T = TypeVar("T")
+
+AnyEvent = Union[*EVENT_TYPES]  # type: ignore[valid-type]
+
+
+def _structure_datetime(value: Any, _: Any) -> pendulum.DateTime:
+    if isinstance(value, dt.datetime):
+        return require_aware(value)
+    if not isinstance(value, str):
+        raise ValidationError("a datetime must be an ISO 8601 string")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(f"not an ISO 8601 datetime: {value!r}") from exc
+    return require_aware(parsed)
+
+
+def _structure_date(value: Any, _: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"not an ISO 8601 date: {value!r}") from exc
+
+
+def make_carebook_converter() -> cattrs.Converter:
+    """A fresh converter that knows every carebook type; events are tagged by ``type``."""
+    converter = make_converter()
+    for cls in (pendulum.DateTime, dt.datetime):
+        converter.register_unstructure_hook(cls, lambda d: d.isoformat())
+        converter.register_structure_hook(cls, _structure_datetime)
+    converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_unstructure_hook(uuid.UUID, str)
+    converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(str(v)))
+    configure_tagged_union(AnyEvent, converter, tag_name="type")
+    converter.register_structure_hook(Event, lambda v, _: converter.structure(v, AnyEvent))
+    converter.register_unstructure_hook(
+        Event, lambda e: converter.unstructure(e, unstructure_as=AnyEvent)
+    )
+    return converter
+
+
+@functools.cache
+def _default() -> cattrs.Converter:
+    return make_carebook_converter()
+
+
+def _unwrap(exc: BaseException) -> CarebookError | None:
+    if isinstance(exc, CarebookError):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _unwrap(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure ``data`` as ``cls``; invalid data raises a CarebookError."""
+    try:
+        return _default().structure(data, cls)
+    except CarebookError:
+        raise
+    except Exception as exc:
+        found = _unwrap(exc)
+        if found is not None:
+            raise found from exc
+        raise ValidationError(f"cannot read {getattr(cls, '__name__', cls)}: invalid data") from exc
+
+
+def dumps(value: Any, *, unstructure_as: Any = None) -> str:
+    """Canonical JSON (sorted keys) of any carebook value."""
+    raw = _default().unstructure(value, unstructure_as=unstructure_as)
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str, cls: type[T]) -> T:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError("not valid JSON") from exc
+    return structure(raw, cls)
+
+
+def event_to_json(event: Event) -> str:
+    return dumps(event, unstructure_as=AnyEvent)
+
+
+def event_from_json(text: str) -> Event:
+    return loads(text, Event)
