@@ -31,6 +31,10 @@ class _EventContext:
     instance_name: str
 
 
+def _nothing() -> None:
+    """Manual dispatch: the host app calls Carebook.dispatch()."""
+
+
 class Carebook:
     """The booking core for one host application. Methods take an Actor first.
 
@@ -67,10 +71,13 @@ class Carebook:
             storage=storage,
             clock=clock,
             rules=tuple(sorted(rules, key=lambda r: r.order)),
-            after_commit=self.dispatcher.run if inline_dispatch else (lambda: None),
+            after_commit=self._after_commit if inline_dispatch else _nothing,
         )
         self.admin = CalendarAdmin(self._deps)
         """Calendar set-up: organisations, locations, practitioners, services..."""
+
+    def _after_commit(self) -> None:
+        self.dispatcher.run()
 
     @property
     def rules(self) -> tuple[ReservationRule, ...]:

@@ -29,13 +29,13 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 Options = Mapping[str, Any]
 
 
-T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
-class Register(Protocol[T]):
+class Register(Protocol[T_contra]):
     """``register(name, factory)``: ``factory(options)`` builds the adapter."""
 
-    def __call__(self, name: str, factory: Callable[[Options], T]) -> None: ...
+    def __call__(self, name: str, factory: Callable[[Options], T_contra]) -> None: ...
 
 
 class RuleRegister(Protocol):

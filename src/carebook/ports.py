@@ -146,11 +146,16 @@ class Inbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the ``with`` block without :meth:`commit` rolls back."""
 
-    calendar: CalendarRepository
-    patients: PatientRepository
-    appointments: AppointmentRepository
-    outbox: Outbox
-    inbox: Inbox
+    @property
+    def calendar(self) -> CalendarRepository: ...
+    @property
+    def patients(self) -> PatientRepository: ...
+    @property
+    def appointments(self) -> AppointmentRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def inbox(self) -> Inbox: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

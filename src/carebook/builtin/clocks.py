@@ -66,4 +66,6 @@ class ManualClock:
             parsed = pendulum.parse(start) if isinstance(start, str) else start
         except Exception as exc:
             raise ConfigurationError(f"manual clock start is not ISO 8601: {start!r}") from exc
+        if not isinstance(parsed, dt.datetime):
+            raise ConfigurationError("manual clock start must be a date and time")
         return cls(parsed)

@@ -7,6 +7,7 @@ import enum
 import attrs
 from attrs import frozen
 
+from carebook.domain._convert import to_frozenset
 from carebook.domain.ids import LocationId, PatientId
 
 __all__ = ["Actor", "ActorKind"]
@@ -26,7 +27,7 @@ class Actor:
     kind: ActorKind
     ref: str = ""
     patient_id: PatientId | None = None
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=frozenset)
+    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
 
     @classmethod
     def patient(cls, patient_id: PatientId) -> Actor:

@@ -8,6 +8,7 @@ Methods return ``(new_appointment, events)``; the aggregate itself is immutable.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -15,6 +16,7 @@ import pendulum
 from attrs import frozen
 
 from carebook.domain import events as ev
+from carebook.domain._convert import to_tuple
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -120,8 +122,8 @@ class Appointment:
     location_id: LocationId
     practitioner_id: PractitionerId
     patient_id: PatientId
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=tuple)
-    resource_ids: tuple[ResourceId, ...] = attrs.field(converter=tuple)
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=to_tuple)
+    resource_ids: tuple[ResourceId, ...] = attrs.field(converter=to_tuple)
     start: pendulum.DateTime
     end: pendulum.DateTime
     occupied_start: pendulum.DateTime
@@ -155,9 +157,9 @@ class Appointment:
             raise InvalidTransitionError("appointment", self.status.value, action.value)
         return attrs.evolve(self, status=target, version=self.version + 1, **changes)
 
-    def _event(self, cls: type[ev.Event], stamp: ev.EventStamp, **extra: Any) -> ev.Event:
+    def _event(self, cls: Callable[..., ev.Event], stamp: ev.EventStamp, **extra: Any) -> ev.Event:
         return cls(
-            **stamp.meta(),  # type: ignore[arg-type]
+            **stamp.meta(),
             organisation_id=self.organisation_id,
             appointment_id=self.id,
             location_id=self.location_id,

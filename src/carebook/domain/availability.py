@@ -22,6 +22,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain._convert import to_frozenset
 from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval, Span, index_busy
 from carebook.domain.calendar import Location, Service
 from carebook.domain.clinic import ClinicCalendar
@@ -59,9 +60,9 @@ class AvailabilityQuery:
 
     service_ids: tuple[ServiceId, ...] = attrs.field(converter=_service_ids)
     window: Interval
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=frozenset)
+    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
     practitioner_ids: frozenset[PractitionerId] = attrs.field(
-        factory=frozenset, converter=frozenset
+        factory=frozenset, converter=to_frozenset
     )
     patient_id: PatientId | None = None
 
@@ -248,11 +249,12 @@ def find_slots(
         # Blocks reach one occupied span beyond the window so edge slots can be judged.
         span_start = ws - shape.before - shape.duration
         span_end = we + shape.duration + shape.after
-        pools: list[_ResourcePool] | None = []
+        pools: list[_ResourcePool] = []
         if shape.needs:
-            pools = _pools(calendar, location, shape.needs, by_owner, span_start, span_end)
-            if pools is None:
+            found = _pools(calendar, location, shape.needs, by_owner, span_start, span_end)
+            if found is None:
                 continue
+            pools = found
         closures = location_closures(location) + patient_busy
         for pid in sorted(allowed, key=str):
             practitioner = calendar.practitioners.get(pid)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 
 import attrs
 from attrs import frozen
 
+from carebook.domain._convert import to_frozenset, to_tuple
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -106,7 +108,7 @@ class TimeRange:
 
 def _ranges(values: Iterable[TimeRange | str]) -> tuple[TimeRange, ...]:
     out = sorted(TimeRange.parse(v) if isinstance(v, str) else v for v in values)
-    for before, after in zip(out, out[1:], strict=False):
+    for before, after in itertools.pairwise(out):
         if after.start_minute < before.end_minute:
             raise ValidationError(f"time ranges {before} and {after} overlap")
     return tuple(out)
@@ -170,7 +172,7 @@ class Location:
     name: str = attrs.field(validator=_nonempty)
     timezone: str = attrs.field(validator=_valid_zone)
     opening_hours: WeeklyHours = attrs.field(factory=WeeklyHours)
-    closures: tuple[Closure, ...] = attrs.field(default=(), converter=tuple)
+    closures: tuple[Closure, ...] = attrs.field(default=(), converter=to_tuple)
     policy: BookingPolicy | None = None
 
 
@@ -203,9 +205,9 @@ class Practitioner:
     id: PractitionerId
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
-    plans: tuple[WorkingPlan, ...] = attrs.field(default=(), converter=tuple)
-    overrides: tuple[DateOverride, ...] = attrs.field(default=(), converter=tuple)
-    time_off: tuple[Interval, ...] = attrs.field(default=(), converter=tuple)
+    plans: tuple[WorkingPlan, ...] = attrs.field(default=(), converter=to_tuple)
+    overrides: tuple[DateOverride, ...] = attrs.field(default=(), converter=to_tuple)
+    time_off: tuple[Interval, ...] = attrs.field(default=(), converter=to_tuple)
 
     def plan_at(self, location_id: LocationId) -> WorkingPlan | None:
         return next((p for p in self.plans if p.location_id == location_id), None)
@@ -259,10 +261,10 @@ class Service:
     buffer_before: int = attrs.field(default=0, validator=_non_negative)
     buffer_after: int = attrs.field(default=0, validator=_non_negative)
     practitioner_ids: frozenset[PractitionerId] = attrs.field(
-        factory=frozenset, converter=frozenset
+        factory=frozenset, converter=to_frozenset
     )
-    needs: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=frozenset)
+    needs: frozenset[str] = attrs.field(factory=frozenset, converter=to_frozenset)
+    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
 
     def offered_at(self, location_id: LocationId) -> bool:
         return not self.location_ids or location_id in self.location_ids

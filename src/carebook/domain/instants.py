@@ -79,19 +79,20 @@ def local_epoch(tz: dt.tzinfo, day: dt.date, minute_of_day: int) -> int:
     return int(naive.replace(tzinfo=tz, fold=0).timestamp())
 
 
-def _aware(what: str) -> Any:
-    def convert(value: Any) -> pendulum.DateTime:
-        return require_aware(value, what)
+def _start(value: Any) -> pendulum.DateTime:
+    return require_aware(value, "interval start")
 
-    return convert
+
+def _end(value: Any) -> pendulum.DateTime:
+    return require_aware(value, "interval end")
 
 
 @frozen
 class Interval:
     """A half-open span of time ``[start, end)`` between two UTC instants."""
 
-    start: pendulum.DateTime = attrs.field(converter=_aware("interval start"))
-    end: pendulum.DateTime = attrs.field(converter=_aware("interval end"))
+    start: pendulum.DateTime = attrs.field(converter=_start)
+    end: pendulum.DateTime = attrs.field(converter=_end)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:

@@ -31,6 +31,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain._convert import to_tuple
 from carebook.domain.availability import Slot, SlotShape
 from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval, Span, index_busy
 from carebook.domain.calendar import Location, Practitioner, Service
@@ -64,7 +65,7 @@ class BookingRequest:
     location_id: LocationId
     practitioner_id: PractitionerId
     patient_id: PatientId
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=tuple)
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=to_tuple)
     start: pendulum.DateTime
 
 
@@ -125,8 +126,15 @@ class RuleContext:
 class ReservationRule(Protocol):
     """A check a booking must pass; ``order`` places it in the pipeline."""
 
-    code: str
-    order: int
+    @property
+    def code(self) -> str:
+        """The stable reason code this rule rejects with."""
+        ...
+
+    @property
+    def order(self) -> int:
+        """Where the rule runs: lower first (built-ins use 100..1000)."""
+        ...
 
     def check(self, ctx: RuleContext) -> Rejection | None: ...
 

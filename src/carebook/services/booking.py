@@ -68,8 +68,8 @@ def _reserve(
     query = AvailabilityQuery(
         service_ids=request.service_ids,
         window=Interval(request.start, request.start.add(seconds=1)),
-        location_ids={request.location_id},
-        practitioner_ids={request.practitioner_id},
+        location_ids=(request.location_id,),
+        practitioner_ids=(request.practitioner_id,),
         patient_id=request.patient_id,
     )
     offer = None

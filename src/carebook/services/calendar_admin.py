@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -41,7 +41,14 @@ from carebook.services.context import Deps
 
 __all__ = ["CalendarAdmin"]
 
-T = TypeVar("T")
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+E = TypeVar("E", bound=_HasId)
+Saver = Callable[[UnitOfWork, E], None]
 
 
 class CalendarAdmin:
@@ -55,9 +62,9 @@ class CalendarAdmin:
         actor: Actor,
         entity: str,
         change: str,
-        build: Callable[[UnitOfWork], tuple[T, OrganisationId, Callable[[UnitOfWork, T], None]]],
+        build: Callable[[UnitOfWork], tuple[E, OrganisationId, Saver[E]]],
         correlation_id: str | None,
-    ) -> T:
+    ) -> E:
         stamp = self._deps.stamp(correlation_id)
         with self._deps.storage.unit_of_work(write=True) as uow:
             value, organisation_id, save = build(uow)
@@ -68,14 +75,14 @@ class CalendarAdmin:
                         **stamp.meta(),  # type: ignore[arg-type]
                         organisation_id=organisation_id,
                         entity=entity,
-                        entity_id=value.id,  # type: ignore[attr-defined]
+                        entity_id=value.id,
                         change=change,
                         actor=actor.kind.value,
                     )
                 ]
             )
             uow.commit()
-        self._deps.info(stamp, "%s %s id=%s", change, entity, value.id)  # type: ignore[attr-defined]
+        self._deps.info(stamp, "%s %s id=%s", change, entity, value.id)
         self._deps.after_commit()
         return value
 
@@ -96,7 +103,7 @@ class CalendarAdmin:
             actor,
             "organisation",
             "created",
-            lambda uow: (org, org.id, lambda u, v: u.calendar.save_organisation(v)),
+            lambda uow: (org, org.id, _save_organisation),
             correlation_id,
         )
 
@@ -110,10 +117,10 @@ class CalendarAdmin:
     ) -> Location:
         authz.require_admin(actor, "add a location")
 
-        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
             _organisation(uow, organisation_id)
             loc = Location(id=LocationId(self._new_id()), organisation_id=organisation_id, **fields)
-            return loc, organisation_id, lambda u, v: u.calendar.save_location(v)
+            return loc, organisation_id, _save_location
 
         return self._save(actor, "location", "created", build, correlation_id)
 
@@ -130,9 +137,9 @@ class CalendarAdmin:
         if "id" in changes or "organisation_id" in changes:
             raise ValidationError("a location's id and organisation cannot change")
 
-        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
             loc = attrs.evolve(_location(uow, location_id), **changes)
-            return loc, loc.organisation_id, lambda u, v: u.calendar.save_location(v)
+            return loc, loc.organisation_id, _save_location
 
         return self._save(actor, "location", "updated", build, correlation_id)
 
@@ -148,11 +155,11 @@ class CalendarAdmin:
         if not isinstance(closure, Closure):
             raise ValidationError("add_closure takes a Closure")
 
-        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
             loc = _location(uow, location_id)
             authz.require_staff_at(actor, loc.id, "close a location")
             loc = attrs.evolve(loc, closures=(*loc.closures, closure))
-            return loc, loc.organisation_id, lambda u, v: u.calendar.save_location(v)
+            return loc, loc.organisation_id, _save_location
 
         return self._save(actor, "location", f"closure:{closure.kind.value}", build, correlation_id)
 
@@ -168,7 +175,7 @@ class CalendarAdmin:
     ) -> Practitioner:
         authz.require_admin(actor, "add a practitioner")
 
-        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
             _organisation(uow, organisation_id)
             plan_list = tuple(plans)
             _locations_of(uow, organisation_id, (p.location_id for p in plan_list))
@@ -193,7 +200,7 @@ class CalendarAdmin:
         """Replace the practitioner's plan at ``plan.location_id`` (or add one)."""
         authz.require_admin(actor, "change a working plan")
 
-        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
             current = _practitioner(uow, practitioner_id)
             _locations_of(uow, current.organisation_id, [plan.location_id])
             plans = [p for p in current.plans if p.location_id != plan.location_id]
@@ -212,7 +219,7 @@ class CalendarAdmin:
     ) -> Practitioner:
         """Replace the plan on one date at one location (empty ranges: day off)."""
 
-        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
             current = _practitioner(uow, practitioner_id)
             _locations_of(uow, current.organisation_id, [override.location_id])
             authz.require_staff_at(actor, override.location_id, "change a practitioner's day")
@@ -238,7 +245,7 @@ class CalendarAdmin:
         if not isinstance(interval, Interval):
             raise ValidationError("time off is an Interval")
 
-        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
             current = _practitioner(uow, practitioner_id)
             updated = attrs.evolve(current, time_off=(*current.time_off, interval))
             return updated, current.organisation_id, _save_practitioner
@@ -256,7 +263,7 @@ class CalendarAdmin:
     ) -> Service:
         authz.require_admin(actor, "add a service")
 
-        def build(uow: UnitOfWork) -> tuple[Service, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Service, OrganisationId, Saver[Service]]:
             _organisation(uow, organisation_id)
             service = Service(
                 id=ServiceId(self._new_id()), organisation_id=organisation_id, **fields
@@ -264,7 +271,7 @@ class CalendarAdmin:
             for pid in service.practitioner_ids:
                 _practitioner(uow, pid)
             _locations_of(uow, organisation_id, service.location_ids)
-            return service, organisation_id, lambda u, v: u.calendar.save_service(v)
+            return service, organisation_id, _save_service
 
         return self._save(actor, "service", "created", build, correlation_id)
 
@@ -278,10 +285,10 @@ class CalendarAdmin:
     ) -> Resource:
         authz.require_admin(actor, "add a resource")
 
-        def build(uow: UnitOfWork) -> tuple[Resource, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Resource, OrganisationId, Saver[Resource]]:
             loc = _location(uow, location_id)
             resource = Resource(id=ResourceId(self._new_id()), location_id=loc.id, **fields)
-            return resource, loc.organisation_id, lambda u, v: u.calendar.save_resource(v)
+            return resource, loc.organisation_id, _save_resource
 
         return self._save(actor, "resource", "created", build, correlation_id)
 
@@ -297,18 +304,38 @@ class CalendarAdmin:
         if actor.kind is ActorKind.PATIENT:
             raise ForbiddenError("patients are registered by staff or the host application")
 
-        def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Any]:
+        def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
             _organisation(uow, organisation_id)
             patient = Patient(
                 id=PatientId(self._new_id()), organisation_id=organisation_id, **fields
             )
-            return patient, organisation_id, lambda u, v: u.patients.save(v)
+            return patient, organisation_id, _save_patient
 
         return self._save(actor, "patient", "registered", build, correlation_id)
 
 
+def _save_organisation(uow: UnitOfWork, value: Organisation) -> None:
+    uow.calendar.save_organisation(value)
+
+
+def _save_location(uow: UnitOfWork, value: Location) -> None:
+    uow.calendar.save_location(value)
+
+
 def _save_practitioner(uow: UnitOfWork, value: Practitioner) -> None:
     uow.calendar.save_practitioner(value)
+
+
+def _save_service(uow: UnitOfWork, value: Service) -> None:
+    uow.calendar.save_service(value)
+
+
+def _save_resource(uow: UnitOfWork, value: Resource) -> None:
+    uow.calendar.save_resource(value)
+
+
+def _save_patient(uow: UnitOfWork, value: Patient) -> None:
+    uow.patients.save(value)
 
 
 def _organisation(uow: UnitOfWork, organisation_id: OrganisationId) -> Organisation:
