@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import bisect
-import uuid
+
+from carebook.domain.busy import BusyInterval
 
 __all__ = ["Timeline"]
 
-Entry = tuple[int, int, uuid.UUID]
+Entry = tuple[int, int, int, BusyInterval, int | None]
+"""``(start, end, appointment_id.int, busy_interval, hold_expiry_epoch_or_None)``."""
 
 
 class Timeline:
     """Spans sorted by start. ``overlapping`` costs O(log n + k): it only looks back as
-    far as the longest span ever stored, so it grows with the window, not the history."""
+    far as the longest span ever stored, so it grows with the window, not the history.
+    Entries carry their ready-made BusyInterval, so a search allocates nothing per hit."""
 
     __slots__ = ("entries", "longest")
 
@@ -20,13 +23,15 @@ class Timeline:
         self.entries: list[Entry] = []
         self.longest = 0
 
-    def add(self, start: int, end: int, ident: uuid.UUID) -> None:
-        bisect.insort(self.entries, (start, end, ident))
-        self.longest = max(self.longest, end - start)
+    def add(self, busy: BusyInterval, expires: int | None) -> None:
+        entry = (busy.start, busy.end, busy.appointment_id.int, busy, expires)
+        bisect.insort(self.entries, entry)
+        self.longest = max(self.longest, busy.end - busy.start)
 
-    def remove(self, start: int, end: int, ident: uuid.UUID) -> None:
-        i = bisect.bisect_left(self.entries, (start, end, ident))
-        if i < len(self.entries) and self.entries[i] == (start, end, ident):
+    def remove(self, busy: BusyInterval) -> None:
+        key = (busy.start, busy.end, busy.appointment_id.int)
+        i = bisect.bisect_left(self.entries, key)
+        if i < len(self.entries) and self.entries[i][:3] == key:
             del self.entries[i]
 
     def overlapping(self, start: int, end: int) -> list[Entry]:

@@ -79,12 +79,15 @@ class _State:
 
     def index(self, appointment: Appointment, *, remove: bool) -> None:
         start, end = appointment.occupied_epochs
-        for owner in _owners(appointment):
-            timeline = self.timelines.setdefault(owner, Timeline())
+        expires = appointment.hold_expires_at
+        expiry = None if expires is None else to_epoch(expires)
+        for kind, owner_id in _owners(appointment):
+            timeline = self.timelines.setdefault((kind, owner_id), Timeline())
+            busy = BusyInterval(kind, owner_id, start, end, appointment.id)
             if remove:
-                timeline.remove(start, end, appointment.id)
+                timeline.remove(busy)
             else:
-                timeline.add(start, end, appointment.id)
+                timeline.add(busy, expiry)
 
 
 def _occupying(appointment: Appointment) -> bool:
@@ -105,6 +108,7 @@ class MemoryUnitOfWork:
         self._write = write
         self._staged: dict[str, dict[uuid.UUID, Any]] = {}
         self._appointments: dict[uuid.UUID, Appointment] = {}
+        self._staged_by_owner: dict[Owner, set[uuid.UUID]] = {}
         self._new: set[uuid.UUID] = set()
         self._events: list[Event] = []
         self._dispatched: set[EventId] = set()
@@ -147,6 +151,11 @@ class MemoryUnitOfWork:
         self._require_write()
         self._staged.setdefault(table, {})[ident] = value
 
+    def _stage(self, appointment: Appointment) -> None:
+        self._appointments[appointment.id] = appointment
+        for owner in _owners(appointment):
+            self._staged_by_owner.setdefault(owner, set()).add(appointment.id)
+
     def _appointment(self, ident: uuid.UUID) -> Appointment | None:
         if ident in self._appointments:
             return self._appointments[ident]
@@ -187,6 +196,7 @@ class MemoryUnitOfWork:
     def rollback(self) -> None:
         self._staged.clear()
         self._appointments.clear()
+        self._staged_by_owner.clear()
         self._new.clear()
         self._events.clear()
         self._dispatched.clear()
@@ -299,7 +309,7 @@ class _Appointments:
                     raise SlotUnavailableError(
                         f"{owner_kind} {owner_id} is already booked at that time"
                     )
-        uow._appointments[appointment.id] = appointment
+        uow._stage(appointment)
         uow._new.add(appointment.id)
 
     def update(self, appointment: Appointment) -> None:
@@ -312,7 +322,7 @@ class _Appointments:
             raise ConflictError(f"appointment {appointment.id} was changed concurrently")
         if current.occupied_epochs != appointment.occupied_epochs:
             raise StorageError("an appointment's time is changed by rescheduling, not update")
-        uow._appointments[appointment.id] = appointment
+        uow._stage(appointment)
 
     def by_idempotency_key(self, key: str) -> Appointment | None:
         for staged in self._uow._appointments.values():
@@ -353,23 +363,17 @@ class _Appointments:
                 timeline = state.timelines.get(owner)
                 if timeline is None:
                     continue
-                for s, e, ident in timeline.overlapping(start, end):
-                    if ident in staged:
+                for *_, busy, expires in timeline.overlapping(start, end):
+                    if staged and busy.appointment_id in staged:
                         continue
-                    appt = state.appointments[ident]
-                    if appt.hold_expires_at is None or to_epoch(appt.hold_expires_at) > now_s:
-                        out.append(BusyInterval(owner[0], owner[1], s, e, ident))
-        wanted = set(owners)
-        for appt in staged.values():
-            if not appt.occupies(now):
-                continue
-            s, e = appt.occupied_epochs
-            if s < end and start < e:
-                out.extend(
-                    BusyInterval(kind, oid, s, e, appt.id)
-                    for kind, oid in _owners(appt)
-                    if (kind, oid) in wanted
-                )
+                    if expires is None or expires > now_s:
+                        out.append(busy)
+        for owner in owners:
+            for staged_id in self._uow._staged_by_owner.get(owner, ()):
+                appt = staged[staged_id]
+                s, e = appt.occupied_epochs
+                if s < end and start < e and appt.occupies(now):
+                    out.append(BusyInterval(owner[0], owner[1], s, e, appt.id))
         return out
 
     def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:

@@ -23,8 +23,17 @@ import pendulum
 from attrs import frozen
 
 from carebook.domain._convert import to_frozenset
-from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval, Span, index_busy
-from carebook.domain.calendar import Location, Service
+from carebook.domain.busy import (
+    PATIENT,
+    PRACTITIONER,
+    RESOURCE,
+    BusyIndex,
+    BusyInterval,
+    Span,
+    index_busy,
+    owner_key,
+)
+from carebook.domain.calendar import Location, Practitioner, Service
 from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ResourceId, ServiceId
 from carebook.domain.instants import Interval, from_epoch, zone
@@ -33,6 +42,7 @@ from carebook.domain.working_time import (
     location_blocks,
     location_closures,
     merge,
+    plan_blocks,
     practitioner_blocks,
     practitioner_time_off,
 )
@@ -186,7 +196,7 @@ def _pools(
     calendar: ClinicCalendar,
     location: Location,
     needs: frozenset[str],
-    busy: dict[tuple[str, uuid.UUID], list[Span]],
+    busy: BusyIndex,
     start: int,
     end: int,
 ) -> list[_ResourcePool] | None:
@@ -202,7 +212,7 @@ def _pools(
                 (s, e)
                 for s, e, _ in free_segments(
                     merge_blocks(open_blocks),
-                    merge(closures + busy.get((RESOURCE, r.id), [])),
+                    merge(closures + busy.get(owner_key(RESOURCE, r.id), [])),
                 )
             ]
             for r in resources
@@ -231,10 +241,13 @@ def find_slots(
     if query.practitioner_ids:
         allowed &= query.practitioner_ids
     by_owner = index_busy(busy, exclude=exclude_appointment)
-    patient_busy = by_owner.get((PATIENT, query.patient_id), []) if query.patient_id else []
+    patient_busy: list[Span] = []
+    if query.patient_id is not None:
+        patient_busy = by_owner.get(owner_key(PATIENT, query.patient_id), [])
     ws, we = query.window.start_epoch, query.window.end_epoch
     now_s = int(now.timestamp())
     runs: list[_Run] = []
+    working_at = _practitioners_by_location(calendar)
     for location in sorted(calendar.locations.values(), key=lambda loc: str(loc.id)):
         if query.location_ids and location.id not in query.location_ids:
             continue
@@ -256,22 +269,52 @@ def find_slots(
                 continue
             pools = found
         closures = location_closures(location) + patient_busy
-        for pid in sorted(allowed, key=str):
-            practitioner = calendar.practitioners.get(pid)
-            if practitioner is None:
+        shared_blocks: dict[object, list[tuple[int, int]]] = {}
+        for practitioner in working_at.get(location.id, ()):
+            if practitioner.id not in allowed:
                 continue
-            blocks = practitioner_blocks(practitioner, location, span_start, span_end)
+            blocks = _blocks(practitioner, location, span_start, span_end, shared_blocks)
             if not blocks:
                 continue
-            cuts = merge(
-                closures
-                + practitioner_time_off(practitioner)
-                + by_owner.get((PRACTITIONER, pid), [])
-            )
-            run = _slots_for(sorted(blocks), cuts, shape, step, earliest, latest, pools)
+            pid = practitioner.id
+            cuts = by_owner.get(owner_key(PRACTITIONER, pid), [])
+            extra = closures + practitioner_time_off(practitioner)
+            if extra:
+                cuts = sorted(extra + cuts)
+            run = _slots_for(blocks, cuts, shape, step, earliest, latest, pools)
             if run[0]:
                 runs.append(_Run(location.id, pid, run[0], run[1]))
     return AvailabilityResult(shape, runs)
+
+
+def _blocks(
+    practitioner: Practitioner,
+    location: Location,
+    start: int,
+    end: int,
+    shared: dict[object, list[tuple[int, int]]],
+) -> list[tuple[int, int]]:
+    """Working blocks, computed once per distinct weekly plan (practitioners share a
+    handful of plans); practitioners with date overrides here are computed alone."""
+    plan = practitioner.plan_at(location.id)
+    if plan is None or any(o.location_id == location.id for o in practitioner.overrides):
+        return sorted(practitioner_blocks(practitioner, location, start, end))
+    key = plan.week_minutes
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = sorted(plan_blocks(location, key, {}, start, end))
+    return found
+
+
+def _practitioners_by_location(
+    calendar: ClinicCalendar,
+) -> dict[LocationId, list[Practitioner]]:
+    """Who has a plan or an override at each location, in a stable order."""
+    out: dict[LocationId, list[Practitioner]] = {}
+    for practitioner in sorted(calendar.practitioners.values(), key=lambda p: p.id.int):
+        for location_id in practitioner.location_ids:
+            out.setdefault(location_id, []).append(practitioner)
+    return out
 
 
 def _slots_for(

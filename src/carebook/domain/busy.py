@@ -7,7 +7,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
-__all__ = ["PATIENT", "PRACTITIONER", "RESOURCE", "BusyInterval", "Span", "index_busy"]
+__all__ = [
+    "PATIENT",
+    "PRACTITIONER",
+    "RESOURCE",
+    "BusyIndex",
+    "BusyInterval",
+    "Span",
+    "index_busy",
+    "owner_key",
+]
 
 PRACTITIONER: Final = "practitioner"
 RESOURCE: Final = "resource"
@@ -31,14 +40,32 @@ class BusyInterval(NamedTuple):
     appointment_id: uuid.UUID
 
 
-def index_busy(
-    busy: Iterable[BusyInterval], *, exclude: uuid.UUID | None = None
-) -> dict[tuple[str, uuid.UUID], list[Span]]:
-    """Group busy spans by owner, sorted by start; skip appointment ``exclude``."""
-    grouped: dict[tuple[str, uuid.UUID], list[Span]] = defaultdict(list)
+BusyIndex = dict[tuple[str, int], list[Span]]
+"""Busy spans by ``(owner_kind, owner_id.int)``: integer keys hash in C, UUIDs do not."""
+
+
+def index_busy(busy: Iterable[BusyInterval], *, exclude: uuid.UUID | None = None) -> BusyIndex:
+    """Group busy spans by owner, sorted by start; skip appointment ``exclude``.
+
+    Look an owner up with :func:`owner_key`.
+    """
+    grouped: BusyIndex = defaultdict(list)
+    skip = exclude.int if exclude is not None else None
+    owner: uuid.UUID | None = None
+    kind = ""
+    spans: list[Span] = []
     for item in busy:
-        if item.appointment_id != exclude:
-            grouped[(item.owner_kind, item.owner_id)].append((item.start, item.end))
-    for spans in grouped.values():
-        spans.sort()
-    return dict(grouped)
+        # Storages tend to return one owner's spans together: look the list up per run.
+        if item.owner_id is not owner or item.owner_kind != kind:
+            owner, kind = item.owner_id, item.owner_kind
+            spans = grouped[(kind, owner.int)]
+        if skip is None or item.appointment_id.int != skip:
+            spans.append((item.start, item.end))
+    for found in grouped.values():
+        found.sort()
+    return {key: found for key, found in grouped.items() if found}
+
+
+def owner_key(kind: str, owner_id: uuid.UUID) -> tuple[str, int]:
+    """The key of ``owner_id`` in a :data:`BusyIndex`."""
+    return kind, owner_id.int

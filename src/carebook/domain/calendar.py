@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -58,6 +59,23 @@ def _parse_minute(text: str) -> int:
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
         raise ValidationError(f"not a wall-clock time: {text!r}")
     return hours * 60 + minutes
+
+
+def _subtract_minutes(
+    spans: tuple[tuple[int, int], ...], cuts: tuple[tuple[int, int], ...]
+) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        pieces = [(start, end)]
+        for cut_start, cut_end in cuts:
+            pieces = [
+                piece
+                for s, e in pieces
+                for piece in ((s, min(e, cut_start)), (max(s, cut_end), e))
+                if piece[0] < piece[1]
+            ]
+        out.extend(pieces)
+    return out
 
 
 def _nonempty(_: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -139,6 +157,13 @@ class WeeklyHours:
     def on(self, weekday: int) -> tuple[TimeRange, ...]:
         return self.days.get(weekday, ())
 
+    @functools.cached_property
+    def minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """Seven tuples (Monday first) of ``(start_minute, end_minute)`` pairs."""
+        return tuple(
+            tuple((r.start_minute, r.end_minute) for r in self.on(day)) for day in range(7)
+        )
+
 
 class ClosureKind(enum.StrEnum):
     CLOSURE = "closure"
@@ -183,6 +208,14 @@ class WorkingPlan:
     location_id: LocationId
     hours: WeeklyHours
     breaks: WeeklyHours = attrs.field(factory=WeeklyHours)
+
+    @functools.cached_property
+    def week_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """Per weekday, the working ``(start_minute, end_minute)`` pairs after breaks."""
+        return tuple(
+            tuple(_subtract_minutes(self.hours.minutes[day], self.breaks.minutes[day]))
+            for day in range(7)
+        )
 
 
 @frozen(kw_only=True)

@@ -33,7 +33,16 @@ from attrs import frozen
 
 from carebook.domain._convert import to_tuple
 from carebook.domain.availability import Slot, SlotShape
-from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval, Span, index_busy
+from carebook.domain.busy import (
+    PATIENT,
+    PRACTITIONER,
+    RESOURCE,
+    BusyIndex,
+    BusyInterval,
+    Span,
+    index_busy,
+    owner_key,
+)
 from carebook.domain.calendar import Location, Practitioner, Service
 from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ServiceId
@@ -118,7 +127,7 @@ class RuleContext:
         return self.start - self.shape.before, self.end + self.shape.after
 
     @cached_property
-    def busy_by_owner(self) -> dict[tuple[str, uuid.UUID], list[Span]]:
+    def busy_by_owner(self) -> BusyIndex:
         return index_busy(self.busy, exclude=self.exclude_appointment)
 
 
@@ -205,7 +214,7 @@ def _practitioner_working(ctx: RuleContext) -> tuple[bool, str]:
 
 
 def _practitioner_free(ctx: RuleContext) -> tuple[bool, str]:
-    spans = ctx.busy_by_owner.get((PRACTITIONER, ctx.practitioner.id), [])
+    spans = ctx.busy_by_owner.get(owner_key(PRACTITIONER, ctx.practitioner.id), [])
     return not _overlaps(spans, *ctx.occupied), (
         f"practitioner {ctx.practitioner.id} already has an appointment at that time"
     )
@@ -217,7 +226,7 @@ def _resources_free(ctx: RuleContext) -> tuple[bool, str]:
     for category in sorted(ctx.shape.needs):
         candidates = ctx.calendar.resources_at(ctx.location.id, category)
         if not any(
-            not _overlaps(ctx.busy_by_owner.get((RESOURCE, r.id), []), *ctx.occupied)
+            not _overlaps(ctx.busy_by_owner.get(owner_key(RESOURCE, r.id), []), *ctx.occupied)
             for r in candidates
         ):
             return False, f"no {category!r} resource is free at that time"
@@ -225,7 +234,7 @@ def _resources_free(ctx: RuleContext) -> tuple[bool, str]:
 
 
 def _patient_free(ctx: RuleContext) -> tuple[bool, str]:
-    spans = ctx.busy_by_owner.get((PATIENT, ctx.request.patient_id), [])
+    spans = ctx.busy_by_owner.get(owner_key(PATIENT, ctx.request.patient_id), [])
     return not _overlaps(spans, *ctx.occupied), "the patient already has an appointment then"
 
 

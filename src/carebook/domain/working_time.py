@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from carebook.domain.busy import Span
-from carebook.domain.calendar import Location, Practitioner, TimeRange
-from carebook.domain.ids import LocationId
+from carebook.domain.calendar import Location, Practitioner
 from carebook.domain.instants import local_epoch, to_epoch, zone
 
 __all__ = [
@@ -23,13 +22,18 @@ __all__ = [
     "location_blocks",
     "location_closures",
     "merge",
+    "plan_blocks",
     "practitioner_blocks",
+    "practitioner_time_off",
 ]
 
 Block = tuple[int, int]
 """A working block ``[start, end)``; its start is the anchor of the slot grid."""
 
-_cached_epoch = functools.lru_cache(maxsize=65_536)(local_epoch)
+
+@functools.lru_cache(maxsize=65_536)
+def _epoch(zone_name: str, day: dt.date, minute: int) -> int:
+    return local_epoch(zone(zone_name), day, minute)
 
 
 def local_dates(tz: dt.tzinfo, start: int, end: int) -> list[dt.date]:
@@ -39,36 +43,19 @@ def local_dates(tz: dt.tzinfo, start: int, end: int) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _minus(ranges: Sequence[TimeRange], cuts: Sequence[TimeRange]) -> list[Span]:
-    out: list[Span] = []
-    for r in ranges:
-        pieces = [(r.start_minute, r.end_minute)]
-        for c in cuts:
-            pieces = [
-                piece
-                for s, e in pieces
-                for piece in ((s, min(e, c.start_minute)), (max(s, c.end_minute), e))
-                if piece[0] < piece[1]
-            ]
-        out.extend(pieces)
-    return out
-
-
-def _intersect(spans: Sequence[Span], ranges: Sequence[TimeRange]) -> list[Span]:
-    return [
-        (max(s, r.start_minute), min(e, r.end_minute))
-        for s, e in spans
-        for r in ranges
-        if max(s, r.start_minute) < min(e, r.end_minute)
-    ]
+@functools.lru_cache(maxsize=8192)
+def _intersect(spans: tuple[Span, ...], opening: tuple[Span, ...]) -> tuple[Span, ...]:
+    return tuple(
+        (max(s, os), min(e, oe)) for s, e in spans for os, oe in opening if max(s, os) < min(e, oe)
+    )
 
 
 def _to_epochs(
-    tz: dt.tzinfo, day: dt.date, minutes: Iterable[Span], start: int, end: int
+    zone_name: str, day: dt.date, minutes: Iterable[Span], start: int, end: int
 ) -> list[Block]:
     blocks = []
     for s, e in minutes:
-        bs, be = _cached_epoch(tz, day, s), _cached_epoch(tz, day, e)
+        bs, be = _epoch(zone_name, day, s), _epoch(zone_name, day, e)
         if bs < be and bs < end and be > start:
             blocks.append((bs, be))
     return blocks
@@ -76,11 +63,10 @@ def _to_epochs(
 
 def location_blocks(location: Location, start: int, end: int) -> list[Block]:
     """The location's opening hours as instants touching ``[start, end)``."""
-    tz = zone(location.timezone)
     blocks: list[Block] = []
-    for day in local_dates(tz, start, end):
-        ranges = location.opening_hours.on(day.weekday())
-        blocks += _to_epochs(tz, day, ((r.start_minute, r.end_minute) for r in ranges), start, end)
+    week = location.opening_hours.minutes
+    for day in local_dates(zone(location.timezone), start, end):
+        blocks += _to_epochs(location.timezone, day, week[day.weekday()], start, end)
     return blocks
 
 
@@ -94,24 +80,37 @@ def practitioner_blocks(
     """Working blocks at ``location``: plan minus breaks (or the date's override),
     within opening hours. Closures, time off and busy time are not yet removed."""
     plan = practitioner.plan_at(location.id)
-    overrides: dict[tuple[LocationId, dt.date], tuple[TimeRange, ...]] = {
-        (o.location_id, o.date): o.ranges for o in practitioner.overrides
+    overrides = {
+        o.date: tuple((r.start_minute, r.end_minute) for r in o.ranges)
+        for o in practitioner.overrides
+        if o.location_id == location.id
     }
-    if plan is None and not any(key[0] == location.id for key in overrides):
+    if plan is None and not overrides:
         return []
-    tz = zone(location.timezone)
+    return plan_blocks(location, plan.week_minutes if plan else None, overrides, start, end)
+
+
+def plan_blocks(
+    location: Location,
+    week: Sequence[tuple[Span, ...]] | None,
+    overrides: Mapping[dt.date, tuple[Span, ...]],
+    start: int,
+    end: int,
+) -> list[Block]:
+    """Blocks of a weekly plan (``week``: minutes per weekday) and date overrides at
+    ``location``, within its opening hours, touching ``[start, end)``."""
+    opening = location.opening_hours.minutes
     blocks: list[Block] = []
-    for day in local_dates(tz, start, end):
+    for day in local_dates(zone(location.timezone), start, end):
         weekday = day.weekday()
-        override = overrides.get((location.id, day))
-        if override is not None:
-            minutes = [(r.start_minute, r.end_minute) for r in override]
-        elif plan is not None:
-            minutes = _minus(plan.hours.on(weekday), plan.breaks.on(weekday))
-        else:
-            continue
-        minutes = _intersect(minutes, location.opening_hours.on(weekday))
-        blocks += _to_epochs(tz, day, minutes, start, end)
+        minutes = overrides.get(day) if overrides else None
+        if minutes is None:
+            if week is None:
+                continue
+            minutes = week[weekday]
+        blocks += _to_epochs(
+            location.timezone, day, _intersect(minutes, opening[weekday]), start, end
+        )
     return blocks
 
 
@@ -133,7 +132,7 @@ def merge(spans: Iterable[Span]) -> list[Span]:
 
 def free_segments(blocks: Sequence[Block], cuts: Sequence[Span]) -> list[tuple[int, int, int]]:
     """``(free_start, free_end, anchor)`` for each piece of ``blocks`` left after
-    removing ``cuts`` (which must be merged: sorted and disjoint)."""
+    removing ``cuts``. Both must be sorted by start; cuts may overlap each other."""
     out: list[tuple[int, int, int]] = []
     n = len(cuts)
     j0 = 0
