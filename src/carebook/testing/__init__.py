@@ -1,0 +1,30 @@
+"""Test support for carebook and its adapters: contract suites, builders, strategies.
+
+Importing this package needs the ``test`` extra (pytest and Hypothesis).
+
+- :mod:`carebook.testing.contracts`: one abstract pytest class per port
+  (:class:`StorageContract`, :class:`ClockContract`, :class:`NotifierContract`,
+  :class:`PublisherContract`); adapters subclass them.
+- :mod:`carebook.testing.builders`: valid domain objects in one call.
+- :mod:`carebook.testing.strategies`: Hypothesis strategies for values, events, commands.
+"""
+
+from carebook.testing import builders, strategies
+from carebook.testing.builders import SmallClinic, small_clinic
+from carebook.testing.contracts import (
+    ClockContract,
+    NotifierContract,
+    PublisherContract,
+    StorageContract,
+)
+
+__all__ = [
+    "ClockContract",
+    "NotifierContract",
+    "PublisherContract",
+    "SmallClinic",
+    "StorageContract",
+    "builders",
+    "small_clinic",
+    "strategies",
+]

@@ -1,0 +1,586 @@
+"""Who may do what: every actor kind against every use case, from one explicit table.
+
+To a patient, "not yours" and "does not exist" are the same NotFoundError, with the
+same message shape. A refused command changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+
+import carebook
+from carebook import (
+    Actor,
+    Appointment,
+    AppointmentId,
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    Carebook,
+    CarebookConfig,
+    Closure,
+    ClosureKind,
+    Event,
+    ForbiddenError,
+    HoldSlot,
+    Interval,
+    Location,
+    Money,
+    NotFoundError,
+    Organisation,
+    Patient,
+    PatientId,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
+from carebook.builtin.clocks import ManualClock
+from carebook.builtin.notifiers import RecordingNotifier
+from carebook.builtin.publishers import InProcessPublisher
+from carebook.domain.clinic import ClinicCalendar
+from carebook.ports import Notification
+
+# --- a small clinic, built through the public API ------------------------------------
+
+T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
+"""Monday 08:00 UTC; Europe/London is on UTC until the end of March."""
+DAY = pendulum.datetime(2025, 3, 4, tz="UTC")
+"""Tuesday: the day appointments are booked for."""
+
+
+def at(hour: int, minute: int = 0) -> pendulum.DateTime:
+    return DAY.add(hours=hour, minutes=minute)
+
+
+@attrs.define
+class World:
+    cb: Carebook
+    clock: ManualClock
+    org: Organisation
+    loc: Location
+    pr: Practitioner
+    svc: Service
+    patients: list[Patient]
+
+    @property
+    def alice(self) -> Patient:
+        return self.patients[0]
+
+    @property
+    def bob(self) -> Patient:
+        return self.patients[1]
+
+    @property
+    def staff(self) -> Actor:
+        return Actor.staff(self.loc.id)
+
+    def new_patient(self, contact_ref: str | None = None) -> Patient:
+        patient = self.cb.admin.register_patient(
+            Actor.admin(),
+            organisation_id=self.org.id,
+            contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}",
+        )
+        self.patients.append(patient)
+        return patient
+
+    def command(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        key: str | None = None,
+        services: tuple[Service, ...] | None = None,
+        practitioner: Practitioner | None = None,
+        hold_id: carebook.AppointmentId | None = None,
+    ) -> BookAppointment:
+        return BookAppointment(
+            location_id=self.loc.id,
+            practitioner_id=(practitioner or self.pr).id,
+            patient_id=patient.id,
+            service_ids=tuple(s.id for s in (services or (self.svc,))),
+            start=start,
+            idempotency_key=key or uuid.uuid4().hex,
+            hold_id=hold_id,
+        )
+
+    def book(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        actor: Actor | None = None,
+        correlation_id: str | None = None,
+        **kwargs: Any,
+    ) -> Appointment:
+        return self.cb.book(
+            actor or Actor.patient(patient.id),
+            self.command(patient, start, **kwargs),
+            correlation_id=correlation_id,
+        )
+
+    def hold_command(self, patient: Patient, start: pendulum.DateTime) -> HoldSlot:
+        return HoldSlot(
+            location_id=self.loc.id,
+            practitioner_id=self.pr.id,
+            patient_id=patient.id,
+            service_ids=(self.svc.id,),
+            start=start,
+        )
+
+    def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
+        return self.cb.hold(Actor.patient(patient.id), self.hold_command(patient, start))
+
+    def appointments(self) -> list[Appointment]:
+        """Every appointment of every patient, as stored."""
+        return [
+            a for p in self.patients for a in self.cb.patient_appointments(Actor.system(), p.id)
+        ]
+
+    def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
+        """Offered starts on DAY for the default service and practitioner."""
+        query = AvailabilityQuery(
+            service_ids=(self.svc.id,),
+            window=Interval(DAY, DAY.add(days=1)),
+            practitioner_ids={self.pr.id},
+            patient_id=patient.id if patient else None,
+        )
+        return [s.start for s in self.cb.search_availability(Actor.system(), self.org.id, query)]
+
+    @property
+    def sent(self) -> list[Notification]:
+        notifier = self.cb.notifiers["recording"]
+        assert isinstance(notifier, RecordingNotifier)
+        return notifier.sent
+
+    def snapshot(self) -> tuple[list[Appointment], list[Event], list[Notification]]:
+        return self.appointments(), self.cb.pending_events(1000), list(self.sent)
+
+    def record_events(self) -> list[Event]:
+        """Subscribe to the in-process publisher; returns the list it fills."""
+        seen: list[Event] = []
+        publisher = self.cb.publisher
+        assert isinstance(publisher, InProcessPublisher)
+        publisher.subscribe(seen.append)
+        return seen
+
+
+def make_world(*, dispatch: str = "inline", **policy: Any) -> World:
+    clock = ManualClock(T0)
+    cb = carebook.bootstrap(
+        CarebookConfig(notifiers=("recording",), dispatch=dispatch), clock=clock
+    )
+    admin = Actor.admin()
+    org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)
+    loc = cb.admin.add_location(
+        admin,
+        organisation_id=org.id,
+        name="High Street",
+        timezone="Europe/London",
+        opening_hours=WeeklyHours.every_day("08:00-18:00"),
+    )
+    pr = add_practitioner(cb, org, loc, "Dr Grey")
+    svc = cb.admin.add_service(
+        admin,
+        organisation_id=org.id,
+        name="Consultation",
+        duration=30,
+        price=Money(5000, "GBP"),
+        practitioner_ids={pr.id},
+    )
+    world = World(cb, clock, org, loc, pr, svc, [])
+    world.new_patient()
+    world.new_patient()
+    return world
+
+
+def add_practitioner(cb: Carebook, org: Organisation, loc: Location, name: str) -> Practitioner:
+    return cb.admin.add_practitioner(
+        Actor.admin(),
+        organisation_id=org.id,
+        name=name,
+        plans=[WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))],
+    )
+
+
+# --- the actors --------------------------------------------------------------------------
+
+ACTORS = (
+    "patient-own",
+    "patient-other",
+    "staff-here",
+    "staff-elsewhere",
+    "admin",
+    "system",
+)
+
+
+@attrs.define
+class Matrix:
+    """A world with a second location where the practitioner does not work."""
+
+    w: World
+    elsewhere: Location
+
+    def actor(self, name: str) -> Actor:
+        return {
+            "patient-own": Actor.patient(self.w.alice.id),
+            "patient-other": Actor.patient(self.w.bob.id),
+            "staff-here": Actor.staff(self.w.loc.id),
+            "staff-elsewhere": Actor.staff(self.elsewhere.id),
+            "admin": Actor.admin(),
+            "system": Actor.system(),
+        }[name]
+
+    def calendar(self) -> ClinicCalendar | None:
+        with self.w.cb.storage.unit_of_work() as uow:
+            return uow.calendar.load(self.w.org.id)
+
+    def state(self) -> tuple[Any, ...]:
+        return (*self.w.snapshot(), self.calendar())
+
+
+def make_matrix() -> Matrix:
+    w = make_world(dispatch="manual")
+    elsewhere = w.cb.admin.add_location(
+        Actor.admin(),
+        organisation_id=w.org.id,
+        name="Riverside",
+        timezone="Europe/London",
+        opening_hours=WeeklyHours.every_day("08:00-18:00"),
+    )
+    return Matrix(w, elsewhere)
+
+
+# --- the use cases -------------------------------------------------------------------------
+# Each prepares Alice's 10:00 appointment in the state the use case needs (and moves the
+# clock there), then runs the use case as the given actor on that appointment.
+
+
+def booked(m: Matrix) -> AppointmentId:
+    return m.w.book(m.w.alice, at(10), actor=m.w.staff).id
+
+
+def pending(m: Matrix) -> AppointmentId:
+    return m.w.book(m.w.alice, at(10)).id
+
+
+def arrived(m: Matrix) -> AppointmentId:
+    aid = booked(m)
+    m.w.clock.set(at(9, 50))
+    m.w.cb.check_in(m.w.staff, aid)
+    return aid
+
+
+def in_session(m: Matrix) -> AppointmentId:
+    aid = arrived(m)
+    m.w.cb.start_session(m.w.staff, aid)
+    return aid
+
+
+def past_grace(m: Matrix) -> AppointmentId:
+    aid = booked(m)
+    m.w.clock.set(at(10, 20))
+    return aid
+
+
+def with_expired_hold(m: Matrix) -> AppointmentId:
+    aid = booked(m)
+    m.w.hold(m.w.bob, at(11))
+    m.w.clock.advance(minutes=11)
+    return aid
+
+
+def search(m: Matrix, actor: Actor, _: AppointmentId) -> object:
+    query = AvailabilityQuery(
+        service_ids=(m.w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=m.w.alice.id
+    )
+    return m.w.cb.search_availability(actor, m.w.org.id, query)
+
+
+def hold(m: Matrix, actor: Actor, _: AppointmentId) -> object:
+    return m.w.cb.hold(actor, m.w.hold_command(m.w.alice, at(11)))
+
+
+def book(m: Matrix, actor: Actor, _: AppointmentId) -> object:
+    return m.w.cb.book(actor, m.w.command(m.w.alice, at(11)))
+
+
+def closure(m: Matrix, actor: Actor, _: AppointmentId) -> object:
+    shut = Closure(interval=Interval(at(12), at(13)), kind=ClosureKind.EMERGENCY, label="flood")
+    return m.w.cb.admin.add_closure(actor, m.w.loc.id, shut)
+
+
+def on_appointment(
+    call: Callable[[Carebook], Any],
+) -> Callable[[Matrix, Actor, AppointmentId], object]:
+    def run(m: Matrix, actor: Actor, aid: AppointmentId) -> object:
+        return call(m.w.cb)(actor, aid)
+
+    return run
+
+
+@attrs.frozen
+class UseCase:
+    prepare: Callable[[Matrix], AppointmentId]
+    run: Callable[[Matrix, Actor, AppointmentId], object]
+    command: bool = True
+
+
+USE_CASES: dict[str, UseCase] = {
+    "search_availability": UseCase(booked, search, command=False),
+    "hold": UseCase(booked, hold),
+    "book": UseCase(booked, book),
+    "get_appointment": UseCase(booked, on_appointment(lambda cb: cb.get_appointment), False),
+    "patient_appointments": UseCase(
+        booked, lambda m, actor, _: m.w.cb.patient_appointments(actor, m.w.alice.id), False
+    ),
+    "confirm": UseCase(pending, on_appointment(lambda cb: cb.confirm)),
+    "check_in": UseCase(booked, on_appointment(lambda cb: cb.check_in)),
+    "start_session": UseCase(arrived, on_appointment(lambda cb: cb.start_session)),
+    "complete_session": UseCase(in_session, on_appointment(lambda cb: cb.complete_session)),
+    "mark_no_show": UseCase(past_grace, on_appointment(lambda cb: cb.mark_no_show)),
+    "cancel": UseCase(
+        booked,
+        lambda m, actor, aid: m.w.cb.cancel(actor, CancelAppointment(appointment_id=aid)),
+    ),
+    "enter_in_error": UseCase(booked, on_appointment(lambda cb: cb.enter_in_error)),
+    "expire_holds": UseCase(with_expired_hold, lambda m, actor, _: m.w.cb.expire_holds(actor)),
+    "admin.add_location": UseCase(
+        booked,
+        lambda m, actor, _: m.w.cb.admin.add_location(
+            actor, organisation_id=m.w.org.id, name="Annex", timezone="Europe/London"
+        ),
+    ),
+    "admin.add_closure": UseCase(booked, closure),
+    "admin.register_patient": UseCase(
+        booked,
+        lambda m, actor, _: m.w.cb.admin.register_patient(actor, organisation_id=m.w.org.id),
+    ),
+}
+
+# --- the expected outcomes -----------------------------------------------------------------
+
+OK = "allowed"
+Outcome = str | type[Exception]
+F: Outcome = ForbiddenError
+N: Outcome = NotFoundError
+
+# fmt: off
+EXPECTED: dict[str, tuple[Outcome, ...]] = {
+    #                        own  other  staff-here  staff-elsewhere  admin  system
+    "search_availability":    (OK, F,     OK,         OK,              OK,    OK),
+    "hold":                   (OK, N,     OK,         F,               OK,    OK),
+    "book":                   (OK, N,     OK,         F,               OK,    OK),
+    "get_appointment":        (OK, N,     OK,         F,               OK,    OK),
+    "patient_appointments":   (OK, N,     OK,         OK,              OK,    OK),
+    "confirm":                (F,  N,     OK,         F,               OK,    OK),
+    "check_in":               (OK, N,     OK,         F,               OK,    OK),
+    "start_session":          (F,  N,     OK,         F,               OK,    OK),
+    "complete_session":       (F,  N,     OK,         F,               OK,    OK),
+    "mark_no_show":           (F,  N,     OK,         F,               OK,    OK),
+    "cancel":                 (OK, N,     OK,         F,               OK,    OK),
+    "enter_in_error":         (F,  N,     OK,         F,               OK,    OK),
+    "expire_holds":           (F,  F,     F,          F,               OK,    OK),
+    "admin.add_location":     (F,  F,     F,          F,               OK,    OK),
+    "admin.add_closure":      (F,  F,     OK,         F,               OK,    OK),
+    "admin.register_patient": (F,  F,     OK,         OK,              OK,    OK),
+}
+# fmt: on
+
+PATIENT_BOOKS_FOR_ANOTHER = (
+    "BUG: booking.hold/booking.book look the patient up before authorising, so a patient "
+    "naming another patient gets ForbiddenError while naming a missing one gets "
+    "NotFoundError: the difference reveals that the other patient exists."
+)
+
+
+def _cells() -> list[Any]:
+    cells = []
+    for use_case, outcomes in EXPECTED.items():
+        for actor, outcome in zip(ACTORS, outcomes, strict=True):
+            marks: list[pytest.MarkDecorator] = []
+            if use_case in ("hold", "book") and actor == "patient-other":
+                marks.append(
+                    pytest.mark.xfail(raises=ForbiddenError, reason=PATIENT_BOOKS_FOR_ANOTHER)
+                )
+            cells.append(
+                pytest.param(use_case, actor, outcome, id=f"{use_case}-{actor}", marks=marks)
+            )
+    return cells
+
+
+def test_the_table_covers_every_use_case_and_actor() -> None:
+    assert set(EXPECTED) == set(USE_CASES)
+    assert all(len(row) == len(ACTORS) for row in EXPECTED.values())
+
+
+@pytest.mark.parametrize(("use_case", "actor_name", "outcome"), _cells())
+def test_actor_matrix(use_case: str, actor_name: str, outcome: Outcome) -> None:
+    m = make_matrix()
+    case = USE_CASES[use_case]
+    aid = case.prepare(m)
+    actor = m.actor(actor_name)
+    before = m.state()
+
+    if outcome == OK:
+        case.run(m, actor, aid)
+        after = m.state()
+        if case.command:
+            assert len(after[1]) > len(before[1]), "an allowed command records an event"
+        else:
+            assert after == before, "a query changes nothing"
+        return
+
+    assert isinstance(outcome, type)
+    with pytest.raises(outcome) as caught:
+        case.run(m, actor, aid)
+    assert type(caught.value) is outcome
+    assert str(caught.value)
+    assert m.state() == before, "a refused use case changed something"
+
+
+def test_staff_elsewhere_see_none_of_the_patients_appointments_here() -> None:
+    m = make_matrix()
+    aid = booked(m)
+    assert [a.id for a in m.w.cb.patient_appointments(Actor.staff(m.w.loc.id), m.w.alice.id)] == [
+        aid
+    ]
+    assert m.w.cb.patient_appointments(Actor.staff(m.elsewhere.id), m.w.alice.id) == []
+
+
+# --- "not yours" looks exactly like "does not exist" -------------------------------------
+
+
+def _same_shape(theirs: Exception, missing: Exception, real: object, fake: object) -> None:
+    assert type(theirs) is type(missing)
+    assert str(theirs).replace(str(real), "<id>") == str(missing).replace(str(fake), "<id>")
+    assert getattr(theirs, "kind", None) == getattr(missing, "kind", None)
+
+
+def _reveals_nothing(m: Matrix, error: Exception) -> None:
+    message = str(error)
+    for secret in (
+        m.w.alice.id,
+        m.w.alice.contact_ref,
+        m.w.pr.id,
+        m.w.loc.id,
+        at(10).isoformat(),
+        "booked",
+        "pending",
+        "arrived",
+    ):
+        assert str(secret) not in message
+
+
+APPOINTMENT_USE_CASES = [
+    name for name, row in EXPECTED.items() if row[1] is N and name not in ("hold", "book")
+]
+APPOINTMENT_USE_CASES.remove("patient_appointments")
+
+
+@pytest.mark.parametrize("use_case", APPOINTMENT_USE_CASES)
+def test_to_a_patient_another_patients_appointment_looks_missing(use_case: str) -> None:
+    m = make_matrix()
+    case = USE_CASES[use_case]
+    aid = case.prepare(m)
+    stranger = m.actor("patient-other")
+    nowhere = AppointmentId(uuid.uuid4())
+    before = m.state()
+
+    with pytest.raises(NotFoundError) as theirs:
+        case.run(m, stranger, aid)
+    with pytest.raises(NotFoundError) as missing:
+        case.run(m, stranger, nowhere)
+
+    _same_shape(theirs.value, missing.value, aid, nowhere)
+    _reveals_nothing(m, theirs.value)
+    assert m.state() == before
+
+
+def test_to_a_patient_another_patients_list_looks_missing() -> None:
+    m = make_matrix()
+    booked(m)
+    stranger = m.actor("patient-other")
+    nobody = PatientId(uuid.uuid4())
+
+    with pytest.raises(NotFoundError) as theirs:
+        m.w.cb.patient_appointments(stranger, m.w.alice.id)
+    with pytest.raises(NotFoundError) as missing:
+        m.w.cb.patient_appointments(stranger, nobody)
+
+    _same_shape(theirs.value, missing.value, m.w.alice.id, nobody)
+    assert m.w.alice.contact_ref is not None
+    assert m.w.alice.contact_ref not in str(theirs.value)
+
+
+def test_to_a_patient_searching_for_another_patient_looks_like_searching_for_nobody() -> None:
+    m = make_matrix()
+    stranger = m.actor("patient-other")
+
+    def query(patient_id: PatientId) -> AvailabilityQuery:
+        return AvailabilityQuery(
+            service_ids=(m.w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=patient_id
+        )
+
+    nobody = PatientId(uuid.uuid4())
+    with pytest.raises(ForbiddenError) as theirs:
+        m.w.cb.search_availability(stranger, m.w.org.id, query(m.w.alice.id))
+    with pytest.raises(ForbiddenError) as missing:
+        m.w.cb.search_availability(stranger, m.w.org.id, query(nobody))
+    _same_shape(theirs.value, missing.value, m.w.alice.id, nobody)
+
+
+@pytest.mark.xfail(raises=AssertionError, strict=True, reason=PATIENT_BOOKS_FOR_ANOTHER)
+@pytest.mark.parametrize("use_case", ["hold", "book"])
+def test_to_a_patient_booking_for_another_patient_looks_like_booking_for_nobody(
+    use_case: str,
+) -> None:
+    m = make_matrix()
+    stranger = m.actor("patient-other")
+    nobody = attrs.evolve(m.w.alice, id=PatientId(uuid.uuid4()))
+    before = m.state()
+
+    def attempt(patient: Patient) -> Exception:
+        try:
+            if use_case == "hold":
+                m.w.cb.hold(stranger, m.w.hold_command(patient, at(11)))
+            else:
+                m.w.cb.book(stranger, m.w.command(patient, at(11)))
+        except carebook.CarebookError as exc:
+            return exc
+        raise AssertionError("a patient booked for someone else")
+
+    theirs, missing = attempt(m.w.alice), attempt(nobody)
+
+    assert m.state() == before
+    _same_shape(theirs, missing, m.w.alice.id, nobody.id)
+
+
+@pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="BUG: CalendarAdmin.register_patient only refuses patients; staff of a location in "
+    "another organisation (or of no existing location at all) register patients anywhere",
+)
+@pytest.mark.parametrize("whose", ["other-organisation", "no-location"])
+def test_staff_register_patients_only_in_their_own_organisation(whose: str) -> None:
+    m = make_matrix()
+    other = m.w.cb.admin.create_organisation(Actor.admin(), name="Southside")
+    far = m.w.cb.admin.add_location(
+        Actor.admin(), organisation_id=other.id, name="Far Away", timezone="Europe/London"
+    )
+    location_id = far.id if whose == "other-organisation" else carebook.LocationId(uuid.uuid4())
+    before = m.state()
+    try:
+        m.w.cb.admin.register_patient(Actor.staff(location_id), organisation_id=m.w.org.id)
+    except ForbiddenError:
+        assert m.state() == before
+        return
+    raise AssertionError("staff registered a patient in an organisation they do not work for")

@@ -1,0 +1,520 @@
+"""Event dispatch after commit: inline and manual delivery, redelivery after a failing
+consumer without duplicate notifications, pluggy observers, id-only notifications.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import attrs
+import pendulum
+import pluggy
+
+import carebook
+from carebook import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    Carebook,
+    CarebookConfig,
+    Event,
+    HoldSlot,
+    Interval,
+    Location,
+    Money,
+    Organisation,
+    Patient,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+    hookimpl,
+)
+from carebook.builtin.clocks import ManualClock
+from carebook.builtin.notifiers import RecordingNotifier
+from carebook.builtin.publishers import InProcessPublisher
+from carebook.domain import events as ev
+from carebook.plugins import make_plugin_manager
+from carebook.ports import Notification, Notifier
+
+# --- a small clinic, built through the public API ------------------------------------
+
+T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
+"""Monday 08:00 UTC; Europe/London is on UTC until the end of March."""
+DAY = pendulum.datetime(2025, 3, 4, tz="UTC")
+"""Tuesday: the day appointments are booked for."""
+
+
+def at(hour: int, minute: int = 0) -> pendulum.DateTime:
+    return DAY.add(hours=hour, minutes=minute)
+
+
+@attrs.define
+class World:
+    cb: Carebook
+    clock: ManualClock
+    org: Organisation
+    loc: Location
+    pr: Practitioner
+    svc: Service
+    patients: list[Patient]
+
+    @property
+    def alice(self) -> Patient:
+        return self.patients[0]
+
+    @property
+    def bob(self) -> Patient:
+        return self.patients[1]
+
+    @property
+    def staff(self) -> Actor:
+        return Actor.staff(self.loc.id)
+
+    def new_patient(self, contact_ref: str | None = None) -> Patient:
+        patient = self.cb.admin.register_patient(
+            Actor.admin(),
+            organisation_id=self.org.id,
+            contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}",
+        )
+        self.patients.append(patient)
+        return patient
+
+    def command(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        key: str | None = None,
+        services: tuple[Service, ...] | None = None,
+        practitioner: Practitioner | None = None,
+        hold_id: carebook.AppointmentId | None = None,
+    ) -> BookAppointment:
+        return BookAppointment(
+            location_id=self.loc.id,
+            practitioner_id=(practitioner or self.pr).id,
+            patient_id=patient.id,
+            service_ids=tuple(s.id for s in (services or (self.svc,))),
+            start=start,
+            idempotency_key=key or uuid.uuid4().hex,
+            hold_id=hold_id,
+        )
+
+    def book(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        actor: Actor | None = None,
+        correlation_id: str | None = None,
+        **kwargs: Any,
+    ) -> Appointment:
+        return self.cb.book(
+            actor or Actor.patient(patient.id),
+            self.command(patient, start, **kwargs),
+            correlation_id=correlation_id,
+        )
+
+    def hold_command(self, patient: Patient, start: pendulum.DateTime) -> HoldSlot:
+        return HoldSlot(
+            location_id=self.loc.id,
+            practitioner_id=self.pr.id,
+            patient_id=patient.id,
+            service_ids=(self.svc.id,),
+            start=start,
+        )
+
+    def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
+        return self.cb.hold(Actor.patient(patient.id), self.hold_command(patient, start))
+
+    def appointments(self) -> list[Appointment]:
+        """Every appointment of every patient, as stored."""
+        return [
+            a for p in self.patients for a in self.cb.patient_appointments(Actor.system(), p.id)
+        ]
+
+    def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
+        """Offered starts on DAY for the default service and practitioner."""
+        query = AvailabilityQuery(
+            service_ids=(self.svc.id,),
+            window=Interval(DAY, DAY.add(days=1)),
+            practitioner_ids={self.pr.id},
+            patient_id=patient.id if patient else None,
+        )
+        return [s.start for s in self.cb.search_availability(Actor.system(), self.org.id, query)]
+
+    @property
+    def sent(self) -> list[Notification]:
+        notifier = self.cb.notifiers.get("recording") or self.cb.notifiers["first"]
+        assert isinstance(notifier, RecordingNotifier)
+        return notifier.sent
+
+    def snapshot(self) -> tuple[list[Appointment], list[Event], list[Notification]]:
+        return self.appointments(), self.cb.pending_events(1000), list(self.sent)
+
+    def record_events(self) -> list[Event]:
+        """Subscribe to the in-process publisher; returns the list it fills."""
+        seen: list[Event] = []
+        publisher = self.cb.publisher
+        assert isinstance(publisher, InProcessPublisher)
+        publisher.subscribe(seen.append)
+        return seen
+
+
+def make_world(
+    *,
+    dispatch: str = "inline",
+    plugin_manager: pluggy.PluginManager | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+    name: str = "carebook",
+    **policy: Any,
+) -> World:
+    clock = ManualClock(T0)
+    cb = carebook.bootstrap(
+        CarebookConfig(notifiers=("recording",), dispatch=dispatch, name=name),
+        clock=clock,
+        plugin_manager=plugin_manager,
+        notifiers=notifiers,
+    )
+    admin = Actor.admin()
+    org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)
+    loc = cb.admin.add_location(
+        admin,
+        organisation_id=org.id,
+        name="High Street",
+        timezone="Europe/London",
+        opening_hours=WeeklyHours.every_day("08:00-18:00"),
+    )
+    pr = add_practitioner(cb, org, loc, "Dr Grey")
+    svc = cb.admin.add_service(
+        admin,
+        organisation_id=org.id,
+        name="Consultation",
+        duration=30,
+        price=Money(5000, "GBP"),
+        practitioner_ids={pr.id},
+    )
+    world = World(cb, clock, org, loc, pr, svc, [])
+    world.new_patient()
+    world.new_patient()
+    return world
+
+
+def add_practitioner(cb: Carebook, org: Organisation, loc: Location, name: str) -> Practitioner:
+    return cb.admin.add_practitioner(
+        Actor.admin(),
+        organisation_id=org.id,
+        name=name,
+        plans=[WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))],
+    )
+
+
+class FailsOnce:
+    """A consumer that raises the first time it sees an event of ``kind``."""
+
+    def __init__(self, kind: type[Event]) -> None:
+        self.kind = kind
+        self.failed = False
+        self.seen: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, self.kind) and not self.failed:
+            self.failed = True
+            raise RuntimeError("subscriber is down")
+        self.seen.append(event)
+
+
+class FlakyNotifier(RecordingNotifier):
+    """Records notifications, but fails the first send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 0
+
+    def send(self, notification: Notification) -> None:
+        if self.failures == 0:
+            self.failures += 1
+            raise ConnectionError("sms gateway unreachable")
+        super().send(notification)
+
+
+class Observer:
+    """A pluggy plugin that records every event it is shown."""
+
+    def __init__(self, fail_first: type[Event] | None = None) -> None:
+        self.events: list[Event] = []
+        self.contexts: list[str] = []
+        self.fail_first = fail_first
+
+    @hookimpl
+    def carebook_on_event(self, event: Event, context: Any) -> None:
+        if self.fail_first is not None and isinstance(event, self.fail_first):
+            self.fail_first = None
+            raise RuntimeError("observer is down")
+        self.events.append(event)
+        self.contexts.append(context.instance_name)
+
+
+def booked_events(events: list[Event]) -> list[ev.AppointmentBooked]:
+    return [e for e in events if isinstance(e, ev.AppointmentBooked)]
+
+
+# --- inline and manual ------------------------------------------------------------------------
+
+
+def test_inline_dispatch_delivers_each_event_to_the_publisher_and_the_notifier() -> None:
+    w = make_world()
+    seen = w.record_events()
+
+    booked = w.book(w.alice, at(10))
+
+    (event,) = seen
+    assert isinstance(event, ev.AppointmentBooked)
+    assert event.appointment_id == booked.id
+    (notification,) = w.sent
+    assert notification.kind == "appointment_booked"
+    assert notification.event_id == event.event_id
+    assert notification.recipient_id == w.alice.id
+    assert w.cb.pending_events() == []
+
+
+def test_manual_dispatch_keeps_events_pending_until_dispatch() -> None:
+    w = make_world(dispatch="manual")
+    seen = w.record_events()
+    setup_events = w.cb.pending_events(1000)
+    assert setup_events, "the calendar set-up is in the outbox too"
+    assert all(isinstance(e, ev.CalendarChanged) for e in setup_events)
+
+    booked = w.book(w.alice, at(10))
+
+    assert seen == []
+    assert w.sent == []
+    pending = w.cb.pending_events(1000)
+    assert pending[: len(setup_events)] == setup_events
+    assert [e.appointment_id for e in booked_events(pending)] == [booked.id]
+
+    assert w.cb.dispatch() == len(pending)
+
+    assert [e.event_id for e in seen] == [e.event_id for e in pending]  # commit order
+    assert [n.kind for n in w.sent] == ["appointment_booked"]
+    assert w.cb.pending_events() == []
+    assert w.cb.dispatch() == 0
+    assert len(seen) == len(pending)
+    assert len(w.sent) == 1
+
+
+def test_manual_dispatch_delivers_in_batches_beyond_one_hundred_events() -> None:
+    w = make_world(dispatch="manual")
+    seen = w.record_events()
+    for n in range(120):
+        w.cb.admin.add_resource(Actor.admin(), location_id=w.loc.id, name=f"R{n}", category="room")
+    total = len(w.cb.pending_events(1000))
+    assert total > 120
+
+    assert w.cb.dispatch() == total
+    assert len(seen) == total
+    assert w.cb.pending_events() == []
+
+
+# --- failures and redelivery ----------------------------------------------------------------
+
+
+def test_a_failing_subscriber_leaves_the_event_pending_and_the_next_dispatch_delivers_it() -> None:
+    w = make_world()
+    publisher = w.cb.publisher
+    assert isinstance(publisher, InProcessPublisher)
+    steady: list[Event] = []
+    publisher.subscribe(steady.append)
+    flaky = FailsOnce(ev.AppointmentBooked)
+    publisher.subscribe(flaky)
+
+    booked = w.book(w.alice, at(10))  # the command itself succeeds
+
+    assert flaky.failed
+    assert w.cb.get_appointment(Actor.system(), booked.id) == booked
+    (pending,) = w.cb.pending_events()
+    assert isinstance(pending, ev.AppointmentBooked)
+    assert w.sent == []
+
+    assert w.cb.dispatch() == 1
+
+    assert [e.event_id for e in flaky.seen] == [pending.event_id]
+    assert {e.event_id for e in steady} == {pending.event_id}  # at least once
+    assert [n.event_id for n in w.sent] == [pending.event_id]
+    assert w.cb.pending_events() == []
+    assert w.cb.dispatch() == 0
+    assert len(w.sent) == 1
+
+
+def test_a_failing_event_does_not_hold_back_later_events() -> None:
+    w = make_world(dispatch="manual")
+    w.cb.dispatch()  # drain the set-up
+    publisher = w.cb.publisher
+    assert isinstance(publisher, InProcessPublisher)
+    flaky = FailsOnce(ev.AppointmentBooked)
+    publisher.subscribe(flaky)
+    first = w.book(w.alice, at(10), actor=w.staff)
+    cancelled = w.cb.cancel(w.staff, CancelAppointment(appointment_id=first.id))
+
+    assert w.cb.dispatch() == 1  # the cancellation went through, the booking did not
+
+    assert [type(e) for e in flaky.seen] == [ev.AppointmentCancelled]
+    (left,) = w.cb.pending_events()
+    assert isinstance(left, ev.AppointmentBooked)
+    assert cancelled.status is AppointmentStatus.CANCELLED
+    assert w.cb.dispatch() == 1
+    assert w.cb.pending_events() == []
+
+
+def test_a_notifier_failing_after_another_sent_never_makes_the_first_send_twice() -> None:
+    first, second = RecordingNotifier(), FlakyNotifier()
+    w = make_world(notifiers={"first": first, "second": second})
+
+    booked = w.book(w.alice, at(10))
+
+    assert [n.appointment_id for n in first.sent] == [booked.id]
+    assert second.sent == []
+    assert len(w.cb.pending_events()) == 1
+
+    assert w.cb.dispatch() == 1
+
+    assert [n.appointment_id for n in first.sent] == [booked.id]  # not sent again
+    assert [n.appointment_id for n in second.sent] == [booked.id]
+    assert w.cb.pending_events() == []
+
+
+def test_a_cancellation_notifies_patient_and_practitioner_once_each_despite_redelivery() -> None:
+    first, second = RecordingNotifier(), RecordingNotifier()
+    w = make_world(dispatch="manual", notifiers={"first": first, "second": second})
+    w.cb.dispatch()
+    booked = w.book(w.alice, at(10))
+    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    publisher = w.cb.publisher
+    assert isinstance(publisher, InProcessPublisher)
+    publisher.subscribe(FailsOnce(ev.AppointmentCancelled))
+
+    w.cb.dispatch()
+    w.cb.dispatch()
+
+    for notifier in (first, second):
+        assert sorted((n.kind, n.recipient_role) for n in notifier.sent) == [
+            ("appointment_booked", "patient"),
+            ("appointment_cancelled", "patient"),
+            ("appointment_cancelled", "practitioner"),
+        ]
+    (to_practitioner,) = [n for n in first.sent if n.recipient_role == "practitioner"]
+    assert to_practitioner.recipient_id == w.pr.id
+
+
+# --- pluggy observers -------------------------------------------------------------------------
+
+
+def test_a_plugin_observer_receives_every_event_with_the_carebook_name() -> None:
+    observer = Observer()
+    pm = make_plugin_manager(autoload=False, plugins=[observer])
+    w = make_world(plugin_manager=pm, name="north-clinic")
+    seen = w.record_events()  # subscribed after set-up: compare from here on
+
+    setup = list(observer.events)
+    assert setup and all(isinstance(e, ev.CalendarChanged) for e in setup)
+    appointment = w.book(w.alice, at(10))
+    w.cb.confirm(w.staff, appointment.id)
+    w.hold(w.bob, at(11))
+    w.clock.advance(minutes=11)
+    w.cb.expire_holds(Actor.system())
+
+    after_setup = observer.events[len(setup) :]
+    assert [e.event_id for e in after_setup] == [e.event_id for e in seen]
+    assert [type(e) for e in after_setup] == [
+        ev.AppointmentBooked,
+        ev.AppointmentConfirmed,
+        ev.AppointmentHeld,
+        ev.AppointmentCancelled,
+    ]
+    assert set(observer.contexts) == {"north-clinic"}
+
+
+def test_a_failing_plugin_observer_sees_the_event_again_on_the_next_dispatch() -> None:
+    observer = Observer(fail_first=ev.AppointmentBooked)
+    pm = make_plugin_manager(autoload=False, plugins=[observer])
+    w = make_world(plugin_manager=pm)
+
+    booked = w.book(w.alice, at(10))
+
+    assert booked_events(observer.events) == []
+    assert len(w.cb.pending_events()) == 1
+    assert w.cb.dispatch() == 1
+    assert [e.appointment_id for e in booked_events(observer.events)] == [booked.id]
+    assert len(w.sent) == 1
+
+
+def test_two_carebooks_dispatch_only_their_own_events() -> None:
+    one, two = Observer(), Observer()
+    w1 = make_world(plugin_manager=make_plugin_manager(autoload=False, plugins=[one]), name="one")
+    w2 = make_world(plugin_manager=make_plugin_manager(autoload=False, plugins=[two]), name="two")
+    a1 = w1.book(w1.alice, at(10))
+    w2.book(w2.alice, at(11))
+
+    assert [e.appointment_id for e in booked_events(one.events)] == [a1.id]
+    assert set(one.contexts) == {"one"}
+    assert set(two.contexts) == {"two"}
+    assert {e.event_id for e in one.events}.isdisjoint({e.event_id for e in two.events})
+    assert len(w1.sent) == len(w2.sent) == 1
+
+
+# --- ids only -----------------------------------------------------------------------------------
+
+SECRET = "tel:+44 7700 900123 alice.smith@example.org"
+
+
+def test_notifications_and_events_carry_ids_only() -> None:
+    w = make_world()
+    seen = w.record_events()
+    alice = w.new_patient(contact_ref=SECRET)
+    note = "patient mentioned her divorce"
+    appointment = w.book(alice, at(10))
+    w.cb.confirm(w.staff, appointment.id)
+    w.cb.cancel(
+        Actor.patient(alice.id), CancelAppointment(appointment_id=appointment.id, note=note)
+    )
+
+    assert len(w.sent) == 4
+    allowed_roles = {"patient", "practitioner"}
+    for notification in w.sent:
+        fields = attrs.asdict(notification)
+        assert set(fields) == {
+            "kind",
+            "recipient_role",
+            "recipient_id",
+            "appointment_id",
+            "event_id",
+            "correlation_id",
+            "locale",
+        }
+        assert notification.recipient_role in allowed_roles
+        assert isinstance(notification.recipient_id, uuid.UUID)
+        assert isinstance(notification.appointment_id, uuid.UUID)
+        assert isinstance(notification.event_id, uuid.UUID)
+        assert notification.appointment_id == appointment.id
+        assert notification.recipient_id in (alice.id, w.pr.id)
+    for event in [e for e in seen if not isinstance(e, ev.CalendarChanged)]:
+        for name, value in attrs.asdict(event, recurse=False).items():
+            assert isinstance(value, uuid.UUID | pendulum.DateTime | str), name
+            if isinstance(value, str) and name != "correlation_id":
+                assert len(value) <= 64, name
+    everything = repr(w.sent) + repr(seen)
+    assert SECRET not in everything
+    assert note not in everything
+
+
+def test_an_expired_hold_sends_no_notification() -> None:
+    w = make_world()
+    w.hold(w.alice, at(10))
+    w.clock.advance(minutes=11)
+    assert len(w.cb.expire_holds(Actor.system())) == 1
+    assert w.sent == []
+    assert w.cb.pending_events() == []

@@ -1,0 +1,619 @@
+"""Lifecycle use cases: the explicit transition table driven through the services, the
+full path to fulfilled, session windows, no-show grace, cancel notice, freeing slots,
+entered-in-error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+
+import carebook
+from carebook import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    Carebook,
+    CarebookConfig,
+    Event,
+    ForbiddenError,
+    HoldSlot,
+    Interval,
+    InvalidTransitionError,
+    Location,
+    Money,
+    Organisation,
+    Patient,
+    Practitioner,
+    RuleRejectedError,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
+from carebook.builtin.clocks import ManualClock
+from carebook.builtin.notifiers import RecordingNotifier
+from carebook.builtin.publishers import InProcessPublisher
+from carebook.domain import events as ev
+from carebook.domain.appointment import TRANSITIONS, Action, SessionStatus
+from carebook.ports import Notification
+
+# --- a small clinic, built through the public API ------------------------------------
+
+T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
+"""Monday 08:00 UTC; Europe/London is on UTC until the end of March."""
+DAY = pendulum.datetime(2025, 3, 4, tz="UTC")
+"""Tuesday: the day appointments are booked for."""
+
+
+def at(hour: int, minute: int = 0) -> pendulum.DateTime:
+    return DAY.add(hours=hour, minutes=minute)
+
+
+@attrs.define
+class World:
+    cb: Carebook
+    clock: ManualClock
+    org: Organisation
+    loc: Location
+    pr: Practitioner
+    svc: Service
+    patients: list[Patient]
+
+    @property
+    def alice(self) -> Patient:
+        return self.patients[0]
+
+    @property
+    def bob(self) -> Patient:
+        return self.patients[1]
+
+    @property
+    def staff(self) -> Actor:
+        return Actor.staff(self.loc.id)
+
+    def new_patient(self, contact_ref: str | None = None) -> Patient:
+        patient = self.cb.admin.register_patient(
+            Actor.admin(),
+            organisation_id=self.org.id,
+            contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}",
+        )
+        self.patients.append(patient)
+        return patient
+
+    def command(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        key: str | None = None,
+        services: tuple[Service, ...] | None = None,
+        practitioner: Practitioner | None = None,
+        hold_id: carebook.AppointmentId | None = None,
+    ) -> BookAppointment:
+        return BookAppointment(
+            location_id=self.loc.id,
+            practitioner_id=(practitioner or self.pr).id,
+            patient_id=patient.id,
+            service_ids=tuple(s.id for s in (services or (self.svc,))),
+            start=start,
+            idempotency_key=key or uuid.uuid4().hex,
+            hold_id=hold_id,
+        )
+
+    def book(
+        self,
+        patient: Patient,
+        start: pendulum.DateTime,
+        *,
+        actor: Actor | None = None,
+        correlation_id: str | None = None,
+        **kwargs: Any,
+    ) -> Appointment:
+        return self.cb.book(
+            actor or Actor.patient(patient.id),
+            self.command(patient, start, **kwargs),
+            correlation_id=correlation_id,
+        )
+
+    def hold_command(self, patient: Patient, start: pendulum.DateTime) -> HoldSlot:
+        return HoldSlot(
+            location_id=self.loc.id,
+            practitioner_id=self.pr.id,
+            patient_id=patient.id,
+            service_ids=(self.svc.id,),
+            start=start,
+        )
+
+    def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
+        return self.cb.hold(Actor.patient(patient.id), self.hold_command(patient, start))
+
+    def appointments(self) -> list[Appointment]:
+        """Every appointment of every patient, as stored."""
+        return [
+            a for p in self.patients for a in self.cb.patient_appointments(Actor.system(), p.id)
+        ]
+
+    def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
+        """Offered starts on DAY for the default service and practitioner."""
+        query = AvailabilityQuery(
+            service_ids=(self.svc.id,),
+            window=Interval(DAY, DAY.add(days=1)),
+            practitioner_ids={self.pr.id},
+            patient_id=patient.id if patient else None,
+        )
+        return [s.start for s in self.cb.search_availability(Actor.system(), self.org.id, query)]
+
+    @property
+    def sent(self) -> list[Notification]:
+        notifier = self.cb.notifiers["recording"]
+        assert isinstance(notifier, RecordingNotifier)
+        return notifier.sent
+
+    def snapshot(self) -> tuple[list[Appointment], list[Event], list[Notification]]:
+        return self.appointments(), self.cb.pending_events(1000), list(self.sent)
+
+    def record_events(self) -> list[Event]:
+        """Subscribe to the in-process publisher; returns the list it fills."""
+        seen: list[Event] = []
+        publisher = self.cb.publisher
+        assert isinstance(publisher, InProcessPublisher)
+        publisher.subscribe(seen.append)
+        return seen
+
+
+def make_world(*, dispatch: str = "inline", **policy: Any) -> World:
+    clock = ManualClock(T0)
+    cb = carebook.bootstrap(
+        CarebookConfig(notifiers=("recording",), dispatch=dispatch), clock=clock
+    )
+    admin = Actor.admin()
+    org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)
+    loc = cb.admin.add_location(
+        admin,
+        organisation_id=org.id,
+        name="High Street",
+        timezone="Europe/London",
+        opening_hours=WeeklyHours.every_day("08:00-18:00"),
+    )
+    pr = add_practitioner(cb, org, loc, "Dr Grey")
+    svc = cb.admin.add_service(
+        admin,
+        organisation_id=org.id,
+        name="Consultation",
+        duration=30,
+        price=Money(5000, "GBP"),
+        practitioner_ids={pr.id},
+    )
+    world = World(cb, clock, org, loc, pr, svc, [])
+    world.new_patient()
+    world.new_patient()
+    return world
+
+
+def add_practitioner(cb: Carebook, org: Organisation, loc: Location, name: str) -> Practitioner:
+    return cb.admin.add_practitioner(
+        Actor.admin(),
+        organisation_id=org.id,
+        name=name,
+        plans=[WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))],
+    )
+
+
+S = AppointmentStatus
+AT_START = at(9, 50)
+"""Ten minutes before the start: check-in and session start are both in time."""
+AFTER_GRACE = at(10, 20)
+"""Twenty minutes after the start: past the no-show grace, before the end (10:30)."""
+
+
+# --- the transition table, driven through the services ---------------------------------
+
+SERVICE_ACTIONS = [a for a in Action if a is not Action.EXPIRE]
+"""Every action a use case can ask for. ``expire`` is only reached through
+expire_holds, which picks proposed holds only; tests/unit/test_appointment.py covers it."""
+
+
+def action_time(action: Action) -> pendulum.DateTime:
+    # Booking a hold must happen before the start; everything else after the grace.
+    return AT_START if action in (Action.REQUEST, Action.BOOK) else AFTER_GRACE
+
+
+def reach(w: World, status: AppointmentStatus, action: Action) -> Appointment:
+    """Alice's 10:00 appointment in ``status``, with the clock where ``action`` runs."""
+    staff = w.staff
+    if status is S.PROPOSED:
+        w.clock.set(min(action_time(action), AT_START))
+        return w.hold(w.alice, at(10))
+    if status is S.PENDING:
+        return w.book(w.alice, at(10))
+    booked = w.book(w.alice, at(10), actor=staff)
+    if status is S.BOOKED:
+        return booked
+    if status is S.CANCELLED:
+        return w.cb.cancel(staff, CancelAppointment(appointment_id=booked.id))
+    if status is S.ENTERED_IN_ERROR:
+        return w.cb.enter_in_error(staff, booked.id)
+    if status is S.NOSHOW:
+        w.clock.set(AFTER_GRACE)
+        return w.cb.mark_no_show(staff, booked.id)
+    w.clock.set(AT_START)
+    arrived = w.cb.check_in(staff, booked.id)
+    if status is S.ARRIVED:
+        if action is Action.COMPLETE:  # completing needs a running session
+            return w.cb.start_session(staff, booked.id)
+        return arrived
+    assert status is S.FULFILLED
+    w.cb.start_session(staff, booked.id)
+    return w.cb.complete_session(staff, booked.id)
+
+
+def act(w: World, action: Action, appointment: Appointment) -> Appointment:
+    staff, aid = w.staff, appointment.id
+    calls: dict[Action, Callable[[], Appointment]] = {
+        # A patient turning a hold into a booking asks for confirmation (request);
+        # staff book it outright (book).
+        Action.REQUEST: lambda: w.cb.book(
+            Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=aid)
+        ),
+        Action.BOOK: lambda: w.cb.book(staff, w.command(w.alice, at(10), hold_id=aid)),
+        Action.CONFIRM: lambda: w.cb.confirm(staff, aid),
+        Action.CHECK_IN: lambda: w.cb.check_in(staff, aid),
+        Action.START_SESSION: lambda: w.cb.start_session(staff, aid),
+        Action.COMPLETE: lambda: w.cb.complete_session(staff, aid),
+        Action.CANCEL: lambda: w.cb.cancel(staff, CancelAppointment(appointment_id=aid)),
+        Action.NO_SHOW: lambda: w.cb.mark_no_show(staff, aid),
+        Action.ENTER_IN_ERROR: lambda: w.cb.enter_in_error(staff, aid),
+    }
+    return calls[action]()
+
+
+def _practical(status: AppointmentStatus, action: Action) -> bool:
+    # A hold cannot be booked once the start has passed (the in_past rule comes first).
+    return not (action in (Action.REQUEST, Action.BOOK) and status in (S.FULFILLED, S.NOSHOW))
+
+
+REFUSED = [
+    pytest.param(s, a, id=f"{s.value}-{a.name.lower()}")
+    for s in S
+    for a in SERVICE_ACTIONS
+    if (s, a) not in TRANSITIONS and _practical(s, a)
+]
+ALLOWED = [
+    pytest.param(s, a, id=f"{s.value}-{a.name.lower()}")
+    for s in S
+    for a in SERVICE_ACTIONS
+    if (s, a) in TRANSITIONS
+]
+
+
+def test_the_service_level_cases_cover_the_table() -> None:
+    assert len(ALLOWED) == len([k for k in TRANSITIONS if k[1] is not Action.EXPIRE])
+    assert len(REFUSED) + len(ALLOWED) == len(S) * len(SERVICE_ACTIONS) - 4
+
+
+@pytest.mark.parametrize(("status", "action"), REFUSED)
+def test_an_action_not_in_the_table_is_an_invalid_transition_and_changes_nothing(
+    status: AppointmentStatus, action: Action
+) -> None:
+    w = make_world(dispatch="manual", min_notice=0)
+    appointment = reach(w, status, action)
+    assert appointment.status is status
+    w.clock.set(max(w.clock.now(), action_time(action)))
+    before = w.snapshot()
+
+    with pytest.raises(InvalidTransitionError) as caught:
+        act(w, action, appointment)
+
+    assert caught.value.entity == "appointment"
+    assert w.snapshot() == before
+    assert w.cb.get_appointment(Actor.system(), appointment.id) == appointment
+
+
+@pytest.mark.parametrize(("status", "action"), ALLOWED)
+def test_an_action_in_the_table_leads_to_its_target_status(
+    status: AppointmentStatus, action: Action
+) -> None:
+    w = make_world(dispatch="manual", min_notice=0)
+    appointment = reach(w, status, action)
+    w.clock.set(max(w.clock.now(), action_time(action)))
+
+    changed = act(w, action, appointment)
+
+    assert changed.id == appointment.id
+    assert changed.status is TRANSITIONS[(status, action)]
+    assert changed.version == appointment.version + 1
+    assert w.cb.get_appointment(Actor.system(), appointment.id) == changed
+
+
+# --- the whole path ------------------------------------------------------------------------
+
+
+def test_full_path_pending_booked_arrived_session_fulfilled() -> None:
+    w = make_world()
+    seen = w.record_events()
+    patient, staff = Actor.patient(w.alice.id), w.staff
+
+    pending = w.book(w.alice, at(10))
+    assert pending.status is S.PENDING
+    booked = w.cb.confirm(staff, pending.id)
+    assert booked.status is S.BOOKED
+    w.clock.set(at(9, 45))
+    arrived = w.cb.check_in(patient, pending.id)  # patients check themselves in
+    assert arrived.status is S.ARRIVED
+    started = w.cb.start_session(staff, pending.id)
+    assert started.status is S.ARRIVED
+    assert started.session is not None
+    assert started.session.status is SessionStatus.IN_PROGRESS
+    assert started.session.started_at == at(9, 45)
+    w.clock.set(at(10, 25))
+    fulfilled = w.cb.complete_session(staff, pending.id)
+
+    assert fulfilled.status is S.FULFILLED
+    assert fulfilled.session is not None
+    assert fulfilled.session.status is SessionStatus.COMPLETED
+    assert fulfilled.session.completed_at == at(10, 25)
+    assert [a.version for a in (pending, booked, arrived, started, fulfilled)] == [1, 2, 3, 4, 5]
+    assert [type(e) for e in seen] == [
+        ev.AppointmentBooked,
+        ev.AppointmentConfirmed,
+        ev.PatientArrived,
+        ev.SessionStarted,
+        ev.SessionCompleted,
+    ]
+    assert all(getattr(e, "appointment_id", None) == pending.id for e in seen)
+    assert [(n.kind, n.recipient_role) for n in w.sent] == [
+        ("appointment_booked", "patient"),
+        ("appointment_confirmed", "patient"),
+        ("patient_arrived", "practitioner"),
+        ("session_started", "patient"),
+        ("session_completed", "patient"),
+    ]
+    assert w.cb.get_appointment(patient, pending.id) == fulfilled
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def arrived_at_nine(w: World) -> Appointment:
+    booked = w.book(w.alice, at(10), actor=w.staff)
+    w.clock.set(at(9))
+    return w.cb.check_in(w.staff, booked.id)
+
+
+@pytest.mark.parametrize(
+    ("when", "allowed"),
+    [
+        pytest.param(
+            at(
+                9,
+                29,
+            ),
+            False,
+            id="31-min-before",
+        ),
+        pytest.param(at(9, 30), True, id="30-min-before"),
+        pytest.param(at(10), True, id="at-start"),
+        pytest.param(at(11), True, id="60-min-after"),
+        pytest.param(at(11).add(seconds=1), False, id="60-min-1s-after"),
+    ],
+)
+def test_a_session_starts_only_within_the_policy_window(
+    when: pendulum.DateTime, allowed: bool
+) -> None:
+    w = make_world(dispatch="manual")  # default window: 30 min before to 60 min after
+    arrived = arrived_at_nine(w)
+    w.clock.set(when)
+    if allowed:
+        assert w.cb.start_session(w.staff, arrived.id).session is not None
+        return
+    before = w.snapshot()
+    with pytest.raises(RuleRejectedError) as caught:
+        w.cb.start_session(w.staff, arrived.id)
+    assert caught.value.reason_code == "outside_session_window"
+    assert w.snapshot() == before
+
+
+def test_the_session_window_comes_from_the_policy() -> None:
+    w = make_world(dispatch="manual", session_window_before=5, session_window_after=0)
+    arrived = arrived_at_nine(w)
+    w.clock.set(at(9, 54))
+    with pytest.raises(RuleRejectedError, match="outside_session_window"):
+        w.cb.start_session(w.staff, arrived.id)
+    w.clock.set(at(9, 55))
+    assert w.cb.start_session(w.staff, arrived.id).session is not None
+
+
+@pytest.mark.parametrize("status", [S.PENDING, S.BOOKED])
+def test_a_session_is_only_for_an_arrived_patient(status: AppointmentStatus) -> None:
+    w = make_world(dispatch="manual")
+    appointment = w.book(w.alice, at(10), actor=None if status is S.PENDING else w.staff)
+    assert appointment.status is status
+    w.clock.set(at(10))
+    before = w.snapshot()
+    with pytest.raises(InvalidTransitionError):
+        w.cb.start_session(w.staff, appointment.id)
+    assert w.snapshot() == before
+
+
+def test_a_session_cannot_start_twice() -> None:
+    w = make_world(dispatch="manual")
+    arrived = arrived_at_nine(w)
+    w.clock.set(at(9, 45))
+    started = w.cb.start_session(w.staff, arrived.id)
+    before = w.snapshot()
+    with pytest.raises(InvalidTransitionError):
+        w.cb.start_session(w.staff, arrived.id)
+    assert w.snapshot() == before
+    assert w.cb.get_appointment(Actor.system(), arrived.id) == started
+
+
+def test_completing_needs_a_running_session() -> None:
+    w = make_world(dispatch="manual")
+    arrived = arrived_at_nine(w)
+    before = w.snapshot()
+    with pytest.raises(InvalidTransitionError):
+        w.cb.complete_session(w.staff, arrived.id)
+    assert w.snapshot() == before
+
+
+def test_an_appointment_in_session_cannot_be_cancelled() -> None:
+    w = make_world(dispatch="manual")
+    arrived = arrived_at_nine(w)
+    w.clock.set(at(9, 45))
+    w.cb.start_session(w.staff, arrived.id)
+    before = w.snapshot()
+    with pytest.raises(InvalidTransitionError):
+        w.cb.cancel(w.staff, CancelAppointment(appointment_id=arrived.id))
+    assert w.snapshot() == before
+
+
+def test_check_in_after_the_end_is_too_late() -> None:
+    w = make_world(dispatch="manual")
+    booked = w.book(w.alice, at(10), actor=w.staff)
+    w.clock.set(at(10, 30))
+    before = w.snapshot()
+    with pytest.raises(RuleRejectedError) as caught:
+        w.cb.check_in(Actor.patient(w.alice.id), booked.id)
+    assert caught.value.reason_code == "too_late"
+    assert w.snapshot() == before
+
+
+# --- no-show -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("grace", "when", "allowed"),
+    [
+        (
+            15,
+            at(
+                10,
+                14,
+            ),
+            False,
+        ),
+        (15, at(10, 15), True),
+        (40, at(10, 39), False),
+        (40, at(10, 40), True),
+    ],
+)
+def test_no_show_only_after_the_grace(grace: int, when: pendulum.DateTime, allowed: bool) -> None:
+    w = make_world(dispatch="manual", no_show_grace=grace)
+    booked = w.book(w.alice, at(10), actor=w.staff)
+    w.clock.set(when)
+    if allowed:
+        assert w.cb.mark_no_show(w.staff, booked.id).status is S.NOSHOW
+        (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentNoShow)]
+        assert event.appointment_id == booked.id
+        return
+    before = w.snapshot()
+    with pytest.raises(RuleRejectedError) as caught:
+        w.cb.mark_no_show(w.staff, booked.id)
+    assert caught.value.reason_code == "too_early_for_no_show"
+    assert w.snapshot() == before
+
+
+# --- cancel ----------------------------------------------------------------------------------
+
+
+def test_a_patient_cancels_own_appointment_with_enough_notice() -> None:
+    w = make_world(cancel_notice=120)
+    booked = w.book(w.alice, at(10))
+    w.clock.set(at(8))  # exactly the notice: still allowed
+    cancelled = w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    assert cancelled.status is S.CANCELLED
+    assert cancelled.cancel_reason == "patient_request"
+    assert [(n.kind, n.recipient_role) for n in w.sent][-2:] == [
+        ("appointment_cancelled", "patient"),
+        ("appointment_cancelled", "practitioner"),
+    ]
+
+
+def test_a_patient_cannot_cancel_within_the_notice_but_staff_can() -> None:
+    w = make_world(dispatch="manual", cancel_notice=120)
+    booked = w.book(w.alice, at(10))
+    w.clock.set(at(8, 0).add(seconds=1))
+    before = w.snapshot()
+
+    with pytest.raises(RuleRejectedError) as caught:
+        w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    assert caught.value.reason_code == "cancel_notice"
+    assert w.snapshot() == before
+
+    cancelled = w.cb.cancel(
+        w.staff, CancelAppointment(appointment_id=booked.id, reason="clinic_request")
+    )
+    assert cancelled.status is S.CANCELLED
+    assert cancelled.cancel_reason == "clinic_request"
+    (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentCancelled)]
+    assert (event.reason, event.by) == ("clinic_request", "staff")
+
+
+def test_an_admin_also_overrides_the_cancel_notice() -> None:
+    w = make_world(cancel_notice=120)
+    booked = w.book(w.alice, at(10))
+    w.clock.set(at(9, 59))
+    assert (
+        w.cb.cancel(Actor.admin(), CancelAppointment(appointment_id=booked.id)).status
+        is S.CANCELLED
+    )
+
+
+def test_a_cancelled_appointment_frees_its_slot() -> None:
+    w = make_world()
+    booked = w.book(w.alice, at(10))
+    assert at(10) not in w.starts()
+    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+
+    assert at(10) in w.starts()
+    rebooked = w.book(w.bob, at(10))
+    assert rebooked.start == at(10)
+    assert w.cb.get_appointment(Actor.system(), booked.id).status is S.CANCELLED
+
+
+def test_a_cancellation_note_stays_out_of_events_and_notifications() -> None:
+    w = make_world()
+    seen = w.record_events()
+    booked = w.book(w.alice, at(10))
+    note = "patient says the knee is much better now"
+    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id, note=note))
+    assert note not in repr(seen)
+    assert note not in repr(w.sent)
+    assert note not in repr(w.appointments())
+
+
+# --- entered in error ----------------------------------------------------------------------
+
+
+def test_entered_in_error_frees_the_slot_and_is_final() -> None:
+    w = make_world(dispatch="manual")
+    booked = w.book(w.alice, at(10), actor=w.staff)
+
+    marked = w.cb.enter_in_error(w.staff, booked.id)
+
+    assert marked.status is S.ENTERED_IN_ERROR
+    (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentEnteredInError)]
+    assert event.appointment_id == booked.id
+    assert at(10) in w.starts()
+    before = w.snapshot()
+    for again in (w.cb.enter_in_error, w.cb.confirm, w.cb.check_in):
+        with pytest.raises(InvalidTransitionError):
+            again(w.staff, booked.id)
+    assert w.snapshot() == before
+
+
+def test_a_patient_cannot_mark_own_appointment_entered_in_error() -> None:
+    w = make_world(dispatch="manual")
+    booked = w.book(w.alice, at(10))
+    before = w.snapshot()
+    with pytest.raises(ForbiddenError):
+        w.cb.enter_in_error(Actor.patient(w.alice.id), booked.id)
+    assert w.snapshot() == before

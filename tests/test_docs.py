@@ -1,0 +1,147 @@
+"""The documentation is tested: its code runs and it names what the code has.
+
+Every ```python block in README.md and docs/*.md runs; the blocks of one file run in
+order in one namespace (a fresh module per file), so a page can build on its earlier
+blocks. Blocks that are not meant to run use another language tag (text, toml, console).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+import types
+from pathlib import Path
+
+import pytest
+
+import carebook
+from carebook import AppointmentStatus, hookspecs, ports
+from carebook.domain.appointment import TRANSITIONS, Action
+from carebook.domain.rules import BUILTIN_RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+DOC_FILES = [README, *sorted(DOCS.glob("*.md"))]
+EXPECTED_PAGES = {
+    "architecture.md",
+    "ports.md",
+    "hooks.md",
+    "writing-an-adapter.md",
+    "guarantees.md",
+    "lifecycle.md",
+}
+FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def fenced_blocks(path: Path) -> list[tuple[str, int, str]]:
+    """``(language, first line number of the code, code)`` for each fenced block."""
+    text = path.read_text(encoding="utf-8")
+    return [
+        (match.group(1), text.count("\n", 0, match.start(2)) + 1, match.group(2))
+        for match in FENCE.finditer(text)
+    ]
+
+
+def doc_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_every_expected_page_exists() -> None:
+    assert {p.name for p in DOCS.glob("*.md")} >= EXPECTED_PAGES
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=doc_id)
+def test_python_blocks_run_in_order(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [(line, code) for lang, line, code in fenced_blocks(path) if lang == "python"]
+    stem = re.sub(r"\W", "_", path.stem)
+    module = types.ModuleType(f"carebook_docs_{stem}")
+    module.__file__ = str(path)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    for line, code in blocks:
+        # Pad so that a traceback points at the line in the Markdown file.
+        compiled = compile("\n" * (line - 1) + code, str(path), "exec")
+        exec(compiled, module.__dict__)
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=doc_id)
+def test_code_fences_use_known_languages(path: Path) -> None:
+    """An untagged or ``py`` block would silently escape the runner above."""
+    languages = {lang for lang, _, _ in fenced_blocks(path)}
+    assert languages <= ALLOWED_FENCES, f"use one of {sorted(ALLOWED_FENCES)}"
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=doc_id)
+def test_relative_links_point_at_files_that_exist(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for target in LINK.findall(text):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        file_part = target.split("#", 1)[0]
+        assert (path.parent / file_part).exists(), f"{doc_id(path)} links to missing {target}"
+
+
+def test_readme_carries_the_two_set_up_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert (
+        "python3 -m venv .venv && .venv/bin/pip install -e . && "
+        ".venv/bin/python examples/quickstart.py"
+    ) in text
+    assert (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+    ) in text
+
+
+def test_readme_is_the_package_long_description() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["readme"] == "README.md"
+
+
+def test_readme_links_every_docs_page() -> None:
+    text = README.read_text(encoding="utf-8")
+    for page in EXPECTED_PAGES:
+        assert f"(docs/{page})" in text, page
+
+
+def test_readme_names_every_nox_session() -> None:
+    noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    sessions = re.findall(r"@nox\.session[^\n]*\ndef (\w+)\(", noxfile)
+    text = README.read_text(encoding="utf-8")
+    assert sessions
+    for session in sessions:
+        assert f"nox -s {session}" in text, session
+
+
+def test_every_port_is_documented() -> None:
+    text = (DOCS / "ports.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^## (\w+)\s*$", text, flags=re.MULTILINE))
+    for name in ("Storage", "UnitOfWork", "Clock", "Notifier", "EventPublisher", "PaymentGateway"):
+        assert name in headings, name
+    for name in ports.__all__:
+        assert f"`{name}`" in text or f"## {name}" in text, name
+
+
+def test_every_builtin_reason_code_is_in_the_guarantees() -> None:
+    text = (DOCS / "guarantees.md").read_text(encoding="utf-8")
+    for rule in BUILTIN_RULES:
+        assert re.search(rf"\|\s*{rule.order}\s*\|\s*`{rule.code}`\s*\|", text), rule.code
+
+
+def test_lifecycle_page_names_every_status_and_transition() -> None:
+    text = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    for status in AppointmentStatus:
+        assert f"`{status.value}`" in text, status
+    for (status, action), target in TRANSITIONS.items():
+        if action is Action.ENTER_IN_ERROR:
+            continue  # documented once, for every status
+        row = rf"\|\s*`{status.value}`\s*\|[^|\n]*`{action.value}`[^|\n]*\|\s*`{target.value}`"
+        assert re.search(row, text), (status.value, action.value, target.value)
+
+
+def test_hooks_page_mentions_the_hook_marker() -> None:
+    text = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    assert "@carebook.hookimpl" in text
+    assert carebook.hookimpl is hookspecs.hookimpl
