@@ -64,7 +64,8 @@ class InvalidTransitionError(ConflictError):
     """A lifecycle transition not allowed from the current status."""
 
     def __init__(self, entity: str, current: str, action: str) -> None:
-        super().__init__(f"cannot {action} a {entity} that is {current}")
+        article = "an" if entity[:1] in "aeiou" else "a"
+        super().__init__(f"cannot {action} {article} {entity} that is {current}")
         self.entity = entity
         self.current = current
         self.action = action

@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import typing
 import uuid
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar, Union
 
+import attrs
 import cattrs
 import pendulum
 from cattrs.preconf.json import make_converter
 from cattrs.strategies import configure_tagged_union
 
+from carebook.domain.calendar import TimeRange
 from carebook.domain.events import EVENT_TYPES, Event
 from carebook.domain.instants import require_aware
 from carebook.errors import CarebookError, ValidationError
@@ -48,9 +53,58 @@ def _structure_date(value: Any, _: Any) -> dt.date:
         raise ValidationError(f"not an ISO 8601 date: {value!r}") from exc
 
 
+def _strict(kind: type[Any]) -> Any:
+    """Structure hooks that check the JSON type instead of coercing (12.5 is no int)."""
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not kind:
+            raise ValidationError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return structure
+
+
+def _weekday_map(converter: cattrs.Converter) -> Any:
+    """Weekly hours keyed by weekday: JSON object keys are strings ("0".."6")."""
+
+    def structure(value: Any, _: Any) -> dict[int, tuple[TimeRange, ...]]:
+        if not isinstance(value, Mapping):
+            raise ValidationError("weekly hours must be a JSON object keyed by weekday")
+        out: dict[int, tuple[TimeRange, ...]] = {}
+        for key, ranges in value.items():
+            if isinstance(key, bool) or not (
+                isinstance(key, int) or (isinstance(key, str) and key.isdigit())
+            ):
+                raise ValidationError(f"weekday keys are 0 to 6, got {key!r}")
+            out[int(key)] = converter.structure(ranges, tuple[TimeRange, ...])
+        return out
+
+    return structure
+
+
+def _is_set(tp: Any) -> bool:
+    return tp in (set, frozenset) or typing.get_origin(tp) in (set, frozenset, AbstractSet)
+
+
 def make_carebook_converter() -> cattrs.Converter:
-    """A fresh converter that knows every carebook type; events are tagged by ``type``."""
+    """A fresh converter that knows every carebook type; events are tagged by ``type``.
+
+    Ints, bools and strings are checked, not coerced; sets are written sorted, so equal
+    values give equal JSON in every process.
+    """
     converter = make_converter()
+    for kind in (int, bool, str):
+        converter.register_structure_hook(kind, _strict(kind))
+    converter.register_structure_hook_func(
+        lambda tp: tp == dict[int, tuple[TimeRange, ...]], _weekday_map(converter)
+    )
+    converter.register_unstructure_hook_func(
+        _is_set,
+        lambda values: sorted(
+            (converter.unstructure(v) for v in values),
+            key=lambda v: json.dumps(v, sort_keys=True),
+        ),
+    )
     for cls in (pendulum.DateTime, dt.datetime):
         converter.register_unstructure_hook(cls, lambda d: d.isoformat())
         converter.register_structure_hook(cls, _structure_datetime)
@@ -83,6 +137,8 @@ def _unwrap(exc: BaseException) -> CarebookError | None:
 
 def structure(data: Any, cls: type[T]) -> T:
     """Structure ``data`` as ``cls``; invalid data raises a CarebookError."""
+    if attrs.has(cls) and not isinstance(data, Mapping):
+        raise ValidationError(f"{cls.__name__} must be a JSON object")
     try:
         return _default().structure(data, cls)
     except CarebookError:

@@ -44,9 +44,7 @@ def _naive_search(cb: Carebook, scenario: AvailabilityScenario) -> int:
         appointments = {
             pid: [
                 (int(b.start), int(b.end))
-                for b in uow.appointments.busy_intervals(
-                    0, 2**40, practitioner_ids=(pid,), now=NOW
-                )
+                for b in uow.appointments.busy_intervals(0, 2**40, practitioner_ids=(pid,), now=NOW)
             ]
             for pid in scenario.practitioner_ids
         }
@@ -114,12 +112,18 @@ def test_bench_availability_memory_follows_window_not_history(
     big_peak = _peak_kib(cb, scenario)
     small_peak = _peak_kib(small, small_scenario)
     ratio = big_peak / small_peak
-    bench_line("availability_7d_200p_peak_memory", big_peak, "KiB",
-               "same_window_short_history", ratio)
+    bench_line(
+        "availability_7d_200p_peak_memory", big_peak, "KiB", "same_window_short_history", ratio
+    )
     big_time = median_seconds(lambda: _search(cb, scenario), repeat=11)
     small_time = median_seconds(lambda: _search(small, small_scenario), repeat=11)
-    bench_line("availability_7d_200p_long_history", big_time * 1000, "ms",
-               "same_window_short_history", big_time / small_time)
+    bench_line(
+        "availability_7d_200p_long_history",
+        big_time * 1000,
+        "ms",
+        "same_window_short_history",
+        big_time / small_time,
+    )
     assert ratio < 1.25, "search memory must not grow with appointment history"
 
 
@@ -131,8 +135,15 @@ def test_bench_availability_scaling_50_to_400_practitioners() -> None:
         scenario = availability_scenario(
             cb, practitioners=practitioners, locations=5, appointments=250 * practitioners
         )
-        timings[practitioners] = median_seconds(lambda: _search(cb, scenario), repeat=11)
-        bench_line(f"availability_7d_{practitioners}p", timings[practitioners] * 1000, "ms",
-                   "availability_7d_50p", timings[practitioners] / timings[50])
+        timings[practitioners] = median_seconds(
+            lambda cb=cb, scenario=scenario: _search(cb, scenario), repeat=11
+        )
+        bench_line(
+            f"availability_7d_{practitioners}p",
+            timings[practitioners] * 1000,
+            "ms",
+            "availability_7d_50p",
+            timings[practitioners] / timings[50],
+        )
     # 8x the practitioners should cost well under 16x the time (no superlinear blow-up).
     assert timings[400] / timings[50] < 16

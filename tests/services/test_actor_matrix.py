@@ -394,25 +394,12 @@ EXPECTED: dict[str, tuple[Outcome, ...]] = {
 }
 # fmt: on
 
-PATIENT_BOOKS_FOR_ANOTHER = (
-    "BUG: booking.hold/booking.book look the patient up before authorising, so a patient "
-    "naming another patient gets ForbiddenError while naming a missing one gets "
-    "NotFoundError: the difference reveals that the other patient exists."
-)
-
 
 def _cells() -> list[Any]:
     cells = []
     for use_case, outcomes in EXPECTED.items():
         for actor, outcome in zip(ACTORS, outcomes, strict=True):
-            marks: list[pytest.MarkDecorator] = []
-            if use_case in ("hold", "book") and actor == "patient-other":
-                marks.append(
-                    pytest.mark.xfail(raises=ForbiddenError, reason=PATIENT_BOOKS_FOR_ANOTHER)
-                )
-            cells.append(
-                pytest.param(use_case, actor, outcome, id=f"{use_case}-{actor}", marks=marks)
-            )
+            cells.append(pytest.param(use_case, actor, outcome, id=f"{use_case}-{actor}"))
     return cells
 
 
@@ -537,7 +524,6 @@ def test_to_a_patient_searching_for_another_patient_looks_like_searching_for_nob
     _same_shape(theirs.value, missing.value, m.w.alice.id, nobody)
 
 
-@pytest.mark.xfail(raises=AssertionError, strict=True, reason=PATIENT_BOOKS_FOR_ANOTHER)
 @pytest.mark.parametrize("use_case", ["hold", "book"])
 def test_to_a_patient_booking_for_another_patient_looks_like_booking_for_nobody(
     use_case: str,
@@ -563,12 +549,6 @@ def test_to_a_patient_booking_for_another_patient_looks_like_booking_for_nobody(
     _same_shape(theirs, missing, m.w.alice.id, nobody.id)
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="BUG: CalendarAdmin.register_patient only refuses patients; staff of a location in "
-    "another organisation (or of no existing location at all) register patients anywhere",
-)
 @pytest.mark.parametrize("whose", ["other-organisation", "no-location"])
 def test_staff_register_patients_only_in_their_own_organisation(whose: str) -> None:
     m = make_matrix()

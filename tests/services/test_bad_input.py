@@ -707,10 +707,6 @@ def test_bad_values_are_refused_with_a_typed_error(name: str) -> None:
 # --- gaps in validation (bugs, reported) -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Service.price has no validator; add_service(price=12.5) stores a float price",
-)
 def test_a_service_price_must_be_money() -> None:
     w = world_with_history()
     before = state(w)
@@ -719,11 +715,6 @@ def test_a_service_price_must_be_money() -> None:
     assert state(w) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Service.needs converts a str with frozenset(), so needs='room' becomes "
-    "{'r', 'o', 'm'}",
-)
 def test_a_service_needs_string_is_not_split_into_characters() -> None:
     w = world_with_history()
     try:

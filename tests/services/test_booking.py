@@ -395,7 +395,6 @@ def test_retry_after_the_appointment_changed_returns_its_current_state() -> None
     "variant",
     [
         pytest.param(lambda w, c: attrs.evolve(c, start=at(11)), id="other-start"),
-        pytest.param(lambda w, c: attrs.evolve(c, patient_id=w.bob.id), id="other-patient"),
         pytest.param(lambda w, c: attrs.evolve(c, start=at(10).add(seconds=30)), id="other-second"),
     ],
 )
@@ -415,6 +414,16 @@ def test_same_key_with_a_different_request_is_a_conflict_and_changes_nothing(
     assert caught.value.reason_code == "idempotency_conflict"
     assert w.snapshot() == before
     assert w.appointments() == [first]
+
+
+def test_idempotency_keys_are_scoped_to_the_patient() -> None:
+    w = make_world()
+    alices = w.cb.book(w.staff, w.command(w.alice, at(10), key="shared"))
+    bobs = w.cb.book(w.staff, w.command(w.bob, at(11), key="shared"))
+
+    assert bobs.id != alices.id
+    assert (alices.patient_id, bobs.patient_id) == (w.alice.id, w.bob.id)
+    assert len(w.appointments()) == 2
 
 
 def test_a_refused_booking_does_not_burn_its_idempotency_key() -> None:

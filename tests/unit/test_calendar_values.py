@@ -172,11 +172,6 @@ def test_policy_minutes_respect_their_bounds(name: str, value: int) -> None:
         BookingPolicy(**fields)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: BookingPolicy.require_confirmation has no validator; "
-    "BookingPolicy(require_confirmation='no') is accepted and truthy",
-)
 @pytest.mark.parametrize("value", ["no", 0, None])
 def test_policy_require_confirmation_is_a_bool(value: Any) -> None:
     with pytest.raises(ValidationError, match="require_confirmation"):
@@ -284,17 +279,11 @@ WRONG_TYPES: dict[str, Callable[[], object]] = {
     "patient-kind-unknown": lambda: Patient(
         id=PatientId(uuid.uuid4()),
         organisation_id=ORG,
-        kind="vip",  # type: ignore[arg-type]
+        kind="vip",
     ),
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Location.opening_hours, WorkingPlan.hours, Closure.interval and Patient.kind "
-    "have no type check; the bad value is stored and the first three later crash "
-    "search_availability/book with AttributeError (not a CarebookError)",
-)
 @pytest.mark.parametrize("name", sorted(WRONG_TYPES))
 def test_calendar_values_refuse_wrong_types(name: str) -> None:
     with pytest.raises(CarebookError):

@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+from carebook.errors import ValidationError
+
+
+def _iterable(value: Any) -> Iterable[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"expected a collection (list, tuple or set), got {type(value).__name__}"
+        )
+    return value
 
 
 def to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(value)
+    """``tuple(value)``; a string is refused rather than split into characters."""
+    return tuple(_iterable(value))
 
 
 def to_frozenset(value: Iterable[Any]) -> frozenset[Any]:
-    return frozenset(value)
+    """``frozenset(value)``; a string is refused rather than split into characters."""
+    return frozenset(_iterable(value))
+
+
+def instance_of(cls: type[Any] | tuple[type[Any], ...]) -> Any:
+    """An attrs validator raising ValidationError (not TypeError) for a wrong type."""
+
+    def check(_: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
+            names = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+            raise ValidationError(f"{attribute.name} must be a {names}, got {type(value).__name__}")
+
+    return check
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def to_enum(cls: type[E], value: Any) -> E:
+    """``cls(value)``; an unknown value is a ValidationError listing the allowed ones."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in cls)
+        raise ValidationError(f"{value!r} is not one of: {allowed}") from None
+
+
+def each(cls: type[Any]) -> Any:
+    """An attrs validator: every item of a collection is a ``cls``."""
+
+    def check(_: Any, attribute: Any, value: Any) -> None:
+        for item in value:
+            if not isinstance(item, cls):
+                raise ValidationError(
+                    f"{attribute.name} holds {cls.__name__} values, got {type(item).__name__}"
+                )
+
+    return check

@@ -36,7 +36,7 @@ from carebook.domain.busy import (
 from carebook.domain.calendar import Location, Practitioner, Service
 from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ResourceId, ServiceId
-from carebook.domain.instants import Interval, from_epoch, zone
+from carebook.domain.instants import Interval, epoch_ceil, from_epoch, zone
 from carebook.domain.working_time import (
     free_segments,
     location_blocks,
@@ -244,8 +244,8 @@ def find_slots(
     patient_busy: list[Span] = []
     if query.patient_id is not None:
         patient_busy = by_owner.get(owner_key(PATIENT, query.patient_id), [])
-    ws, we = query.window.start_epoch, query.window.end_epoch
-    now_s = int(now.timestamp())
+    ws, we = epoch_ceil(query.window.start), epoch_ceil(query.window.end)
+    now_s = epoch_ceil(now)
     runs: list[_Run] = []
     working_at = _practitioners_by_location(calendar)
     for location in sorted(calendar.locations.values(), key=lambda loc: str(loc.id)):
@@ -295,14 +295,15 @@ def _blocks(
     shared: dict[object, list[tuple[int, int]]],
 ) -> list[tuple[int, int]]:
     """Working blocks, computed once per distinct weekly plan (practitioners share a
-    handful of plans); practitioners with date overrides here are computed alone."""
+    handful of plans); practitioners with date overrides here are computed alone.
+    Touching blocks (09:00-12:00 and 12:00-17:00, or across midnight) are one block."""
     plan = practitioner.plan_at(location.id)
     if plan is None or any(o.location_id == location.id for o in practitioner.overrides):
-        return sorted(practitioner_blocks(practitioner, location, start, end))
+        return merge(practitioner_blocks(practitioner, location, start, end))
     key = plan.week_minutes
     found = shared.get(key)
     if found is None:
-        found = shared[key] = sorted(plan_blocks(location, key, {}, start, end))
+        found = shared[key] = merge(plan_blocks(location, key, {}, start, end))
     return found
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 from attrs import frozen
 
-from carebook.domain._convert import to_frozenset, to_tuple
+from carebook.domain._convert import each, instance_of, to_enum, to_frozenset, to_tuple
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -170,13 +170,17 @@ class ClosureKind(enum.StrEnum):
     EMERGENCY = "emergency"
 
 
+def _closure_kind(value: object) -> ClosureKind:
+    return to_enum(ClosureKind, value)
+
+
 @frozen(kw_only=True)
 class Closure:
     """A span when the location takes no appointments (holiday, emergency block)."""
 
-    interval: Interval
-    kind: ClosureKind = ClosureKind.CLOSURE
-    label: str = ""
+    interval: Interval = attrs.field(validator=instance_of(Interval))
+    kind: ClosureKind = attrs.field(default=ClosureKind.CLOSURE, converter=_closure_kind)
+    label: str = attrs.field(default="", validator=instance_of(str))
 
 
 @frozen(kw_only=True)
@@ -185,7 +189,7 @@ class Organisation:
 
     id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
-    policy: BookingPolicy = attrs.field(factory=BookingPolicy)
+    policy: BookingPolicy = attrs.field(factory=BookingPolicy, validator=instance_of(BookingPolicy))
 
 
 @frozen(kw_only=True)
@@ -196,9 +200,15 @@ class Location:
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
     timezone: str = attrs.field(validator=_valid_zone)
-    opening_hours: WeeklyHours = attrs.field(factory=WeeklyHours)
-    closures: tuple[Closure, ...] = attrs.field(default=(), converter=to_tuple)
-    policy: BookingPolicy | None = None
+    opening_hours: WeeklyHours = attrs.field(
+        factory=WeeklyHours, validator=instance_of(WeeklyHours)
+    )
+    closures: tuple[Closure, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=each(Closure)
+    )
+    policy: BookingPolicy | None = attrs.field(
+        default=None, validator=instance_of((BookingPolicy, type(None)))
+    )
 
 
 @frozen(kw_only=True)
@@ -206,8 +216,8 @@ class WorkingPlan:
     """When a practitioner works at one location, week by week, minus breaks."""
 
     location_id: LocationId
-    hours: WeeklyHours
-    breaks: WeeklyHours = attrs.field(factory=WeeklyHours)
+    hours: WeeklyHours = attrs.field(validator=instance_of(WeeklyHours))
+    breaks: WeeklyHours = attrs.field(factory=WeeklyHours, validator=instance_of(WeeklyHours))
 
     @functools.cached_property
     def week_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
@@ -238,9 +248,15 @@ class Practitioner:
     id: PractitionerId
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
-    plans: tuple[WorkingPlan, ...] = attrs.field(default=(), converter=to_tuple)
-    overrides: tuple[DateOverride, ...] = attrs.field(default=(), converter=to_tuple)
-    time_off: tuple[Interval, ...] = attrs.field(default=(), converter=to_tuple)
+    plans: tuple[WorkingPlan, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=each(WorkingPlan)
+    )
+    overrides: tuple[DateOverride, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=each(DateOverride)
+    )
+    time_off: tuple[Interval, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=each(Interval)
+    )
 
     def plan_at(self, location_id: LocationId) -> WorkingPlan | None:
         return next((p for p in self.plans if p.location_id == location_id), None)
@@ -257,6 +273,10 @@ class ResourceKind(enum.StrEnum):
     EQUIPMENT = "equipment"
 
 
+def _resource_kind(value: object) -> ResourceKind:
+    return to_enum(ResourceKind, value)
+
+
 @frozen(kw_only=True)
 class Resource:
     """A bookable room or piece of equipment at one location, of one ``category``."""
@@ -265,7 +285,7 @@ class Resource:
     location_id: LocationId
     name: str = attrs.field(validator=_nonempty)
     category: str = attrs.field(validator=_nonempty)
-    kind: ResourceKind = ResourceKind.ROOM
+    kind: ResourceKind = attrs.field(default=ResourceKind.ROOM, converter=_resource_kind)
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -290,7 +310,7 @@ class Service:
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
     duration: int = attrs.field(validator=_positive)
-    price: Money
+    price: Money = attrs.field(validator=instance_of(Money))
     buffer_before: int = attrs.field(default=0, validator=_non_negative)
     buffer_after: int = attrs.field(default=0, validator=_non_negative)
     practitioner_ids: frozenset[PractitionerId] = attrs.field(
@@ -308,6 +328,10 @@ class PatientKind(enum.StrEnum):
     RETURNING = "returning"
 
 
+def _patient_kind(value: object) -> PatientKind:
+    return to_enum(PatientKind, value)
+
+
 @frozen(kw_only=True)
 class Patient:
     """A patient as the core knows them: an id, new or returning, opaque contact ref.
@@ -318,7 +342,7 @@ class Patient:
 
     id: PatientId
     organisation_id: OrganisationId
-    kind: PatientKind = PatientKind.NEW
+    kind: PatientKind = attrs.field(default=PatientKind.NEW, converter=_patient_kind)
     contact_ref: str | None = attrs.field(default=None, repr=False)
     timezone: str | None = attrs.field(default=None)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from typing import Any
 
 import attrs
@@ -22,6 +23,7 @@ from carebook.errors import ValidationError
 
 __all__ = [
     "Interval",
+    "epoch_ceil",
     "from_epoch",
     "local_epoch",
     "require_aware",
@@ -58,6 +60,11 @@ def zone(name: str) -> pendulum.Timezone:
 def to_epoch(value: dt.datetime) -> int:
     """Whole seconds since the Unix epoch of an aware datetime."""
     return int(value.timestamp())
+
+
+def epoch_ceil(value: dt.datetime) -> int:
+    """Epoch seconds rounded up: 10:00:00.5 is not yet 10:00:01, but it is past 10:00:00."""
+    return math.ceil(value.timestamp())
 
 
 def from_epoch(seconds: int) -> pendulum.DateTime:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from carebook.domain._convert import instance_of
 from carebook.errors import ValidationError
 
 __all__ = ["BookingPolicy"]
@@ -46,4 +47,4 @@ class BookingPolicy:
     session_window_before: int = attrs.field(default=30, validator=_minutes(0, 1440))
     session_window_after: int = attrs.field(default=60, validator=_minutes(0, 1440))
     no_show_grace: int = attrs.field(default=15, validator=_minutes(0, 1440))
-    require_confirmation: bool = True
+    require_confirmation: bool = attrs.field(default=True, validator=instance_of(bool))

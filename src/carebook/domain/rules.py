@@ -46,7 +46,7 @@ from carebook.domain.busy import (
 from carebook.domain.calendar import Location, Practitioner, Service
 from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ServiceId
-from carebook.domain.instants import to_epoch
+from carebook.domain.instants import epoch_ceil, to_epoch
 from carebook.domain.policy import BookingPolicy
 from carebook.domain.working_time import (
     location_blocks,
@@ -176,13 +176,13 @@ def _service_offered(ctx: RuleContext) -> tuple[bool, str]:
 
 
 def _not_in_past(ctx: RuleContext) -> tuple[bool, str]:
-    return ctx.start >= to_epoch(ctx.now), "the requested start is in the past"
+    return ctx.start >= epoch_ceil(ctx.now), "the requested start is in the past"
 
 
 def _minimum_notice(ctx: RuleContext) -> tuple[bool, str]:
     notice = ctx.policy.min_notice
     return (
-        ctx.start >= to_epoch(ctx.now) + notice * 60,
+        ctx.start >= epoch_ceil(ctx.now) + notice * 60,
         f"bookings need at least {notice} minutes' notice",
     )
 

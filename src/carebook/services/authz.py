@@ -39,6 +39,6 @@ def require_may_book(actor: Actor, patient_id: PatientId, location_id: LocationI
     """A patient books for themselves; staff at their locations; admin/system anywhere."""
     if actor.kind is ActorKind.PATIENT:
         if actor.patient_id != patient_id:
-            raise ForbiddenError("a patient may only book for themselves")
+            raise NotFoundError("patient", patient_id)
         return
     require_staff_at(actor, location_id, "book")

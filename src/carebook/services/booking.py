@@ -17,7 +17,7 @@ from carebook.domain.rules import BookingRequest, RuleContext, run_rules
 from carebook.errors import IdempotencyConflictError, NotFoundError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
-from carebook.services.commands import BookAppointment, HoldSlot, fingerprint
+from carebook.services.commands import BookAppointment, HoldSlot, fingerprint, scoped_key
 from carebook.services.context import Deps
 
 __all__ = ["book", "hold"]
@@ -73,7 +73,8 @@ def _reserve(
         patient_id=request.patient_id,
     )
     offer = None
-    if all(s.offered_at(location.id) for s in services):
+    whole_second = request.start.microsecond == 0
+    if whole_second and all(s.offered_at(location.id) for s in services):
         offer = find_slots(calendar, busy, query, now, exclude_appointment=exclude).offer(
             request.practitioner_id, request.location_id, shape_start
         )
@@ -117,9 +118,9 @@ def _request(cmd: HoldSlot | BookAppointment) -> BookingRequest:
 def hold(deps: Deps, actor: Actor, cmd: HoldSlot, correlation_id: str | None = None) -> Appointment:
     """Reserve a slot for ``hold_minutes`` (status ``proposed``)."""
     stamp = deps.stamp(correlation_id)
+    authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
     with deps.storage.unit_of_work(write=True) as uow:
         patient = _patient(uow, cmd.patient_id)
-        authz.require_may_book(actor, patient.id, cmd.location_id)
         calendar = _calendar(uow, patient)
         draft = _reserve(uow, deps, calendar, _request(cmd), stamp.now)
         policy = calendar.policy_for(cmd.location_id)
@@ -140,8 +141,10 @@ def book(
     """Book ``cmd``; see :class:`BookAppointment` for idempotency."""
     stamp = deps.stamp(correlation_id)
     digest = fingerprint(cmd)
+    authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
+    key = scoped_key(cmd)
     with deps.storage.unit_of_work(write=True) as uow:
-        existing = uow.appointments.by_idempotency_key(cmd.idempotency_key)
+        existing = uow.appointments.by_idempotency_key(key)
         if existing is not None:
             if existing.request_fingerprint != digest:
                 raise IdempotencyConflictError(
@@ -149,7 +152,6 @@ def book(
                 )
             return authz.load_appointment(uow, actor, existing.id)
         patient = _patient(uow, cmd.patient_id)
-        authz.require_may_book(actor, patient.id, cmd.location_id)
         calendar = _calendar(uow, patient)
         held = _held(uow, actor, cmd) if cmd.hold_id is not None else None
         draft = _reserve(
@@ -165,15 +167,13 @@ def book(
         status = AppointmentStatus.BOOKED if confirmed else AppointmentStatus.PENDING
         if held is not None:
             appointment, events = held.finalise_hold(stamp, confirmed=confirmed)
-            appointment = attrs.evolve(
-                appointment, idempotency_key=cmd.idempotency_key, request_fingerprint=digest
-            )
+            appointment = attrs.evolve(appointment, idempotency_key=key, request_fingerprint=digest)
             uow.appointments.update(appointment)
         else:
             appointment = attrs.evolve(
                 draft,
                 status=status,
-                idempotency_key=cmd.idempotency_key,
+                idempotency_key=key,
                 request_fingerprint=digest,
             )
             uow.appointments.add(appointment, now=stamp.now)

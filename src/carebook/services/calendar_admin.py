@@ -49,6 +49,7 @@ class _HasId(Protocol):
 
 E = TypeVar("E", bound=_HasId)
 Saver = Callable[[UnitOfWork, E], None]
+R = TypeVar("R")
 
 
 class CalendarAdmin:
@@ -96,8 +97,11 @@ class CalendarAdmin:
         authz.require_admin(actor, "create an organisation")
         from carebook.domain.policy import BookingPolicy
 
-        org = Organisation(
-            id=OrganisationId(self._new_id()), name=name, policy=BookingPolicy(**policy)
+        org = _make(
+            Organisation,
+            id=OrganisationId(self._new_id()),
+            name=name,
+            policy=_make(BookingPolicy, **policy),
         )
         return self._save(
             actor,
@@ -119,7 +123,9 @@ class CalendarAdmin:
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
             _organisation(uow, organisation_id)
-            loc = Location(id=LocationId(self._new_id()), organisation_id=organisation_id, **fields)
+            loc = _make(
+                Location, id=LocationId(self._new_id()), organisation_id=organisation_id, **fields
+            )
             return loc, organisation_id, _save_location
 
         return self._save(actor, "location", "created", build, correlation_id)
@@ -138,7 +144,7 @@ class CalendarAdmin:
             raise ValidationError("a location's id and organisation cannot change")
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
-            loc = attrs.evolve(_location(uow, location_id), **changes)
+            loc = _make(attrs.evolve, _location(uow, location_id), **changes)
             return loc, loc.organisation_id, _save_location
 
         return self._save(actor, "location", "updated", build, correlation_id)
@@ -179,7 +185,8 @@ class CalendarAdmin:
             _organisation(uow, organisation_id)
             plan_list = tuple(plans)
             _locations_of(uow, organisation_id, (p.location_id for p in plan_list))
-            practitioner = Practitioner(
+            practitioner = _make(
+                Practitioner,
                 id=PractitionerId(self._new_id()),
                 organisation_id=organisation_id,
                 name=name,
@@ -265,8 +272,8 @@ class CalendarAdmin:
 
         def build(uow: UnitOfWork) -> tuple[Service, OrganisationId, Saver[Service]]:
             _organisation(uow, organisation_id)
-            service = Service(
-                id=ServiceId(self._new_id()), organisation_id=organisation_id, **fields
+            service = _make(
+                Service, id=ServiceId(self._new_id()), organisation_id=organisation_id, **fields
             )
             for pid in service.practitioner_ids:
                 _practitioner(uow, pid)
@@ -287,7 +294,7 @@ class CalendarAdmin:
 
         def build(uow: UnitOfWork) -> tuple[Resource, OrganisationId, Saver[Resource]]:
             loc = _location(uow, location_id)
-            resource = Resource(id=ResourceId(self._new_id()), location_id=loc.id, **fields)
+            resource = _make(Resource, id=ResourceId(self._new_id()), location_id=loc.id, **fields)
             return resource, loc.organisation_id, _save_resource
 
         return self._save(actor, "resource", "created", build, correlation_id)
@@ -306,12 +313,26 @@ class CalendarAdmin:
 
         def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
             _organisation(uow, organisation_id)
-            patient = Patient(
-                id=PatientId(self._new_id()), organisation_id=organisation_id, **fields
+            if actor.kind is ActorKind.STAFF and not any(
+                _location_or_none(uow, lid) is not None
+                and _location(uow, lid).organisation_id == organisation_id
+                for lid in actor.location_ids
+            ):
+                raise ForbiddenError("staff register patients only in their own organisation")
+            patient = _make(
+                Patient, id=PatientId(self._new_id()), organisation_id=organisation_id, **fields
             )
             return patient, organisation_id, _save_patient
 
         return self._save(actor, "patient", "registered", build, correlation_id)
+
+
+def _make(factory: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Build a value; an unknown or missing keyword is a ValidationError, not TypeError."""
+    try:
+        return factory(*args, **kwargs)
+    except TypeError as exc:
+        raise ValidationError(f"invalid fields: {exc}") from None
 
 
 def _save_organisation(uow: UnitOfWork, value: Organisation) -> None:
@@ -343,6 +364,10 @@ def _organisation(uow: UnitOfWork, organisation_id: OrganisationId) -> Organisat
     if org is None:
         raise NotFoundError("organisation", organisation_id)
     return org
+
+
+def _location_or_none(uow: UnitOfWork, location_id: LocationId) -> Location | None:
+    return uow.calendar.get_location(location_id)
 
 
 def _location(uow: UnitOfWork, location_id: LocationId) -> Location:

@@ -12,7 +12,7 @@ from carebook.domain.ids import AppointmentId, LocationId, PatientId, Practition
 from carebook.domain.instants import require_aware
 from carebook.errors import ValidationError
 
-__all__ = ["BookAppointment", "CancelAppointment", "HoldSlot", "fingerprint"]
+__all__ = ["BookAppointment", "CancelAppointment", "HoldSlot", "fingerprint", "scoped_key"]
 
 
 def _services(value: object) -> tuple[ServiceId, ...]:
@@ -74,6 +74,12 @@ class CancelAppointment:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.reason, str) or not self.reason.strip() or len(self.reason) > 64:
             raise ValidationError("a cancellation reason is a short code, e.g. 'patient_request'")
+
+
+def scoped_key(command: BookAppointment) -> str:
+    """The stored key: idempotency keys are scoped to the patient, so one patient's key
+    never collides with (or reveals) another's."""
+    return f"{command.patient_id}/{command.idempotency_key}"
 
 
 def fingerprint(command: BookAppointment) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import attrs
+
 from carebook.domain.actors import Actor, ActorKind
 from carebook.domain.appointment import Appointment
-from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, find_slots
+from carebook.domain.availability import (
+    AvailabilityQuery,
+    AvailabilityResult,
+    SlotShape,
+    find_slots,
+)
 from carebook.domain.ids import AppointmentId, OrganisationId, PatientId
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
 from carebook.services import authz
@@ -24,8 +31,10 @@ def search_availability(
     """
     if query.window.duration.days > MAX_WINDOW_DAYS:
         raise ValidationError(f"an availability window is at most {MAX_WINDOW_DAYS} days")
-    if actor.kind is ActorKind.PATIENT and query.patient_id not in (None, actor.patient_id):
-        raise ForbiddenError("a patient searches only for themselves")
+    if actor.kind is ActorKind.PATIENT:
+        if query.patient_id not in (None, actor.patient_id):
+            raise ForbiddenError("a patient searches only for themselves")
+        query = attrs.evolve(query, patient_id=actor.patient_id)
     now = deps.clock.now()
     with deps.storage.unit_of_work() as uow:
         calendar = uow.calendar.load(organisation_id)
@@ -43,7 +52,8 @@ def search_availability(
             practitioners &= query.practitioner_ids
         needs = frozenset().union(*(s.needs for s in services))
         resources = [r.id for r in calendar.resources.values() if r.category in needs]
-        margin = max(s.duration + s.buffer_before + s.buffer_after for s in services) * 60 * 2
+        shape = SlotShape.of(services)
+        margin = shape.before + shape.duration + shape.after
         busy = uow.appointments.busy_intervals(
             query.window.start_epoch - margin,
             query.window.end_epoch + margin,
