@@ -88,4 +88,11 @@ def bench(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Documentation checks: every hook and port documented, doc snippets run."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "tests/test_docs.py", *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/test_docs.py",
+        "tests/plugins/test_hooks_documented.py",
+        *session.posargs,
+    )

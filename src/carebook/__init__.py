@@ -6,6 +6,7 @@ Build one :class:`Carebook` with :func:`bootstrap` and call its use cases with a
 
 from carebook.app import Carebook
 from carebook.bootstrap import CarebookConfig, bootstrap
+from carebook.builtin.clocks import ManualClock, SystemClock
 from carebook.domain.actors import Actor, ActorKind
 from carebook.domain.appointment import Appointment, AppointmentStatus, TreatmentSession
 from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, Slot
@@ -40,9 +41,11 @@ from carebook.domain.money import Money
 from carebook.domain.policy import BookingPolicy
 from carebook.domain.rules import Rejection, ReservationRule, RuleContext
 from carebook.errors import (
+    AdapterError,
     CarebookError,
     ConfigurationError,
     ConflictError,
+    DuplicateAdapterError,
     ForbiddenError,
     IdempotencyConflictError,
     InvalidTransitionError,
@@ -50,14 +53,17 @@ from carebook.errors import (
     RuleRejectedError,
     SlotUnavailableError,
     StorageError,
+    UnknownAdapterError,
     ValidationError,
 )
 from carebook.hookspecs import hookimpl
+from carebook.plugins import make_plugin_manager
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
 
 __all__ = [
     "Actor",
     "ActorKind",
+    "AdapterError",
     "Appointment",
     "AppointmentId",
     "AppointmentStatus",
@@ -74,6 +80,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DateOverride",
+    "DuplicateAdapterError",
     "Event",
     "ForbiddenError",
     "HoldSlot",
@@ -82,6 +89,7 @@ __all__ = [
     "InvalidTransitionError",
     "Location",
     "LocationId",
+    "ManualClock",
     "Money",
     "NotFoundError",
     "Organisation",
@@ -103,11 +111,14 @@ __all__ = [
     "Slot",
     "SlotUnavailableError",
     "StorageError",
+    "SystemClock",
     "TimeRange",
     "TreatmentSession",
+    "UnknownAdapterError",
     "ValidationError",
     "WeeklyHours",
     "WorkingPlan",
     "bootstrap",
     "hookimpl",
+    "make_plugin_manager",
 ]

@@ -16,7 +16,7 @@ from carebook.domain.appointment import Appointment
 from carebook.domain.availability import AvailabilityQuery, AvailabilityResult
 from carebook.domain.ids import AppointmentId, OrganisationId, PatientId
 from carebook.domain.rules import ReservationRule
-from carebook.ports import Clock, EventPublisher, Notifier, Storage
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 from carebook.services import booking, lifecycle, queries
 from carebook.services.calendar_admin import CalendarAdmin
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
@@ -51,6 +51,7 @@ class Carebook:
         notifiers: Mapping[str, Notifier],
         publisher: EventPublisher,
         rules: Sequence[ReservationRule],
+        payment_gateway: PaymentGateway | None = None,
         hook: Any,
         inline_dispatch: bool = True,
         name: str = "carebook",
@@ -59,6 +60,8 @@ class Carebook:
         self.clock = clock
         self.notifiers = dict(notifiers)
         self.publisher = publisher
+        self.payment_gateway = payment_gateway
+        """The configured gateway, if any (the booking saga that drives it comes later)."""
         self.name = name
         context = _EventContext(name)
         self.dispatcher = Dispatcher(
@@ -88,16 +91,26 @@ class Carebook:
     def search_availability(
         self, actor: Actor, organisation_id: OrganisationId, query: AvailabilityQuery
     ) -> AvailabilityResult:
+        """Free slots for the query: one calendar load and one busy-time query.
+
+        A patient's search also hides times they are already booked.
+        """
         return queries.search_availability(self._deps, actor, organisation_id, query)
 
     def hold(
         self, actor: Actor, command: HoldSlot, *, correlation_id: str | None = None
     ) -> Appointment:
+        """Hold a slot (``proposed``) for the policy's ``hold_minutes``."""
         return booking.hold(self._deps, actor, command, correlation_id)
 
     def book(
         self, actor: Actor, command: BookAppointment, *, correlation_id: str | None = None
     ) -> Appointment:
+        """Book after every reservation rule passes; storage guarantees no overlap.
+
+        Patients' bookings are ``pending`` when the policy requires confirmation;
+        staff bookings are ``booked``. Idempotent per (patient, key).
+        """
         return booking.book(self._deps, actor, command, correlation_id)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -143,9 +156,11 @@ class Carebook:
 
     # -- queries -----------------------------------------------------------------------
     def get_appointment(self, actor: Actor, appointment_id: AppointmentId) -> Appointment:
+        """One appointment; to a patient, another's appointment does not exist."""
         return queries.get_appointment(self._deps, actor, appointment_id)
 
     def patient_appointments(self, actor: Actor, patient_id: PatientId) -> list[Appointment]:
+        """A patient's appointments, earliest first (staff: only at their locations)."""
         return queries.list_patient_appointments(self._deps, actor, patient_id)
 
     # -- events --------------------------------------------------------------------------
@@ -154,8 +169,10 @@ class Carebook:
         return self.dispatcher.run()
 
     def pending_events(self, limit: int = 100) -> list[ev.Event]:
+        """Committed events not yet delivered, oldest first."""
         with self.storage.unit_of_work() as uow:
             return uow.outbox.pending(limit)
 
     def close(self) -> None:
+        """Release the storage adapter's resources."""
         self.storage.close()

@@ -12,7 +12,7 @@ from attrs import frozen
 from carebook.app import Carebook
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, make_plugin_manager
-from carebook.ports import Clock, EventPublisher, Notifier, Storage
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 
 __all__ = ["CarebookConfig", "bootstrap"]
 
@@ -39,6 +39,8 @@ class CarebookConfig:
     notifier_options: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     publisher: str = "inprocess"
     publisher_options: Mapping[str, Any] = attrs.field(factory=dict)
+    payment_gateway: str | None = None
+    payment_gateway_options: Mapping[str, Any] = attrs.field(factory=dict)
     dispatch: str = "inline"
     name: str = "carebook"
 
@@ -64,6 +66,7 @@ def bootstrap(
     clock: Clock | None = None,
     notifiers: Mapping[str, Notifier] | None = None,
     publisher: EventPublisher | None = None,
+    payment_gateway: PaymentGateway | None = None,
 ) -> Carebook:
     """Build a Carebook. Adapters come from ``config`` by name unless passed directly
     (tests pass fakes). Unknown names fail here, listing what is installed."""
@@ -81,11 +84,16 @@ def bootstrap(
         }
     if publisher is None:
         publisher = adapters.publishers.create(config.publisher, config.publisher_options)
+    if payment_gateway is None and config.payment_gateway is not None:
+        payment_gateway = adapters.payment_gateways.create(
+            config.payment_gateway, config.payment_gateway_options
+        )
     return Carebook(
         storage=storage,
         clock=clock,
         notifiers=notifiers,
         publisher=publisher,
+        payment_gateway=payment_gateway,
         rules=adapters.rules,
         hook=pm.hook,
         inline_dispatch=config.dispatch == "inline",

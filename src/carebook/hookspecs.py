@@ -18,6 +18,7 @@ from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Stor
 __all__ = [
     "EventContext",
     "Register",
+    "RuleRegister",
     "hookimpl",
     "hookspec",
 ]

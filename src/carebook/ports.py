@@ -96,7 +96,12 @@ class AppointmentRepository(Protocol):
         ...
 
     def update(self, appointment: Appointment) -> None:
-        """Replace the stored version ``appointment.version - 1``; ConflictError if stale."""
+        """Replace the stored version ``appointment.version - 1``; ConflictError if stale.
+
+        Status and session changes only: the occupied span must stay the same
+        (StorageError otherwise). Moving an appointment is a reschedule, which
+        re-checks overlap like :meth:`add`.
+        """
         ...
 
     def by_idempotency_key(self, key: str) -> Appointment | None: ...

@@ -14,6 +14,8 @@ __all__ = ["Actor", "ActorKind"]
 
 
 class ActorKind(enum.StrEnum):
+    """The four kinds of caller a use case distinguishes."""
+
     PATIENT = "patient"
     STAFF = "staff"
     ADMIN = "admin"

@@ -121,7 +121,7 @@ class _Run(NamedTuple):
 
 class AvailabilityResult:
     """The free slots of one search, stored compactly; iterate for :class:`Slot` s
-    in chronological order."""
+    in chronological order (ties: by location name, then practitioner name)."""
 
     def __init__(self, shape: SlotShape, runs: list[_Run]) -> None:
         self.shape = shape
@@ -136,7 +136,7 @@ class AvailabilityResult:
 
     def _keys(self) -> list[tuple[int, int, int]]:
         keys = [(t, i, j) for i, run in enumerate(self._runs) for j, t in enumerate(run.starts)]
-        keys.sort(key=lambda k: (k[0], str(self._runs[k[1]].location_id), k[1]))
+        keys.sort()  # by start, then location and practitioner name (the run order)
         return keys
 
     def __iter__(self) -> Iterator[Slot]:
@@ -248,7 +248,7 @@ def find_slots(
     now_s = epoch_ceil(now)
     runs: list[_Run] = []
     working_at = _practitioners_by_location(calendar)
-    for location in sorted(calendar.locations.values(), key=lambda loc: str(loc.id)):
+    for location in sorted(calendar.locations.values(), key=lambda loc: (loc.name, loc.id.int)):
         if query.location_ids and location.id not in query.location_ids:
             continue
         if not all(s.offered_at(location.id) for s in services):
@@ -312,7 +312,7 @@ def _practitioners_by_location(
 ) -> dict[LocationId, list[Practitioner]]:
     """Who has a plan or an override at each location, in a stable order."""
     out: dict[LocationId, list[Practitioner]] = {}
-    for practitioner in sorted(calendar.practitioners.values(), key=lambda p: p.id.int):
+    for practitioner in sorted(calendar.practitioners.values(), key=lambda p: (p.name, p.id.int)):
         for location_id in practitioner.location_ids:
             out.setdefault(location_id, []).append(practitioner)
     return out

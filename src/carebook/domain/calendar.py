@@ -166,6 +166,8 @@ class WeeklyHours:
 
 
 class ClosureKind(enum.StrEnum):
+    """A planned closure, or an emergency block of a time range."""
+
     CLOSURE = "closure"
     EMERGENCY = "emergency"
 
@@ -269,6 +271,8 @@ class Practitioner:
 
 
 class ResourceKind(enum.StrEnum):
+    """What a bookable resource is: a room or a piece of equipment."""
+
     ROOM = "room"
     EQUIPMENT = "equipment"
 
@@ -324,6 +328,8 @@ class Service:
 
 
 class PatientKind(enum.StrEnum):
+    """New patients get longer first visits; returning ones the usual length."""
+
     NEW = "new"
     RETURNING = "returning"
 
