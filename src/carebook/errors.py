@@ -22,6 +22,7 @@ __all__ = [
     "RuleRejectedError",
     "SlotUnavailableError",
     "StorageError",
+    "TransientStorageError",
     "UnknownAdapterError",
     "ValidationError",
 ]
@@ -90,6 +91,11 @@ class ForbiddenError(CarebookError, PermissionError):
 
 class StorageError(CarebookError):
     """A storage adapter failed (driver error, unreachable database...)."""
+
+
+class TransientStorageError(StorageError):
+    """A conflict that trying again resolves (serialization failure, deadlock, a busy
+    SQLite file). The service layer re-runs the unit of work a bounded number of times."""
 
 
 class AdapterError(CarebookError):

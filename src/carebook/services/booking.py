@@ -119,7 +119,8 @@ def hold(deps: Deps, actor: Actor, cmd: HoldSlot, correlation_id: str | None = N
     """Reserve a slot for ``hold_minutes`` (status ``proposed``)."""
     stamp = deps.stamp(correlation_id)
     authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
-    with deps.storage.unit_of_work(write=True) as uow:
+
+    def work(uow: UnitOfWork) -> Appointment:
         patient = _patient(uow, cmd.patient_id)
         calendar = _calendar(uow, patient)
         draft = _reserve(uow, deps, calendar, _request(cmd), stamp.now)
@@ -129,7 +130,9 @@ def hold(deps: Deps, actor: Actor, cmd: HoldSlot, correlation_id: str | None = N
         )
         uow.appointments.add(appointment, now=stamp.now)
         uow.outbox.append([appointment.booked_event(stamp)])
-        uow.commit()
+        return appointment
+
+    appointment = deps.write(work)
     deps.info(stamp, "held appointment=%s", appointment.id)
     deps.after_commit()
     return appointment
@@ -143,13 +146,16 @@ def book(
     digest = fingerprint(cmd)
     authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
     key = scoped_key(cmd)
-    with deps.storage.unit_of_work(write=True) as uow:
+    replayed: list[Appointment] = []
+
+    def work(uow: UnitOfWork) -> Appointment:
         existing = uow.appointments.by_idempotency_key(key)
         if existing is not None:
             if existing.request_fingerprint != digest:
                 raise IdempotencyConflictError(
                     "this idempotency key was used for a different request"
                 )
+            replayed.append(existing)
             return authz.load_appointment(uow, actor, existing.id)
         patient = _patient(uow, cmd.patient_id)
         calendar = _calendar(uow, patient)
@@ -179,7 +185,11 @@ def book(
             uow.appointments.add(appointment, now=stamp.now)
             events = [appointment.booked_event(stamp)]
         uow.outbox.append(events)
-        uow.commit()
+        return appointment
+
+    appointment = deps.write(work)
+    if replayed:
+        return appointment
     deps.info(stamp, "booked appointment=%s status=%s", appointment.id, appointment.status)
     deps.after_commit()
     return appointment

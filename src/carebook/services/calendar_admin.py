@@ -67,7 +67,8 @@ class CalendarAdmin:
         correlation_id: str | None,
     ) -> E:
         stamp = self._deps.stamp(correlation_id)
-        with self._deps.storage.unit_of_work(write=True) as uow:
+
+        def work(uow: UnitOfWork) -> E:
             value, organisation_id, save = build(uow)
             save(uow, value)
             uow.outbox.append(
@@ -82,7 +83,9 @@ class CalendarAdmin:
                     )
                 ]
             )
-            uow.commit()
+            return value
+
+        value = self._deps.write(work)
         self._deps.info(stamp, "%s %s id=%s", change, entity, value.id)
         self._deps.after_commit()
         return value

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from carebook.domain.events import EventStamp
 from carebook.domain.rules import ReservationRule
-from carebook.ports import Clock, Storage
+from carebook.ports import Clock, Storage, UnitOfWork
+from carebook.services.transactions import run_write
 
 __all__ = ["Deps", "new_correlation_id"]
+
+T = TypeVar("T")
 
 
 def new_correlation_id() -> str:
@@ -30,6 +33,10 @@ class Deps:
     after_commit: Callable[[], None]
     new_id: Callable[[], uuid.UUID] = uuid.uuid4
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("carebook"))
+
+    def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in a write unit of work and commit (retrying transient conflicts)."""
+        return run_write(self.storage, work)
 
     def stamp(self, correlation_id: str | None) -> EventStamp:
         return EventStamp(self.clock.now(), correlation_id or new_correlation_id(), self.new_id)

@@ -7,12 +7,15 @@ Notifications go through the inbox, so a redelivered event never notifies twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
 
 from carebook.domain import events as ev
-from carebook.ports import EventPublisher, Notification, Notifier, Storage
+from carebook.domain.ids import EventId
+from carebook.ports import EventPublisher, Notification, Notifier, Storage, UnitOfWork
+from carebook.services.transactions import run_write
 
 __all__ = ["Dispatcher", "notifications_for"]
 
@@ -52,6 +55,10 @@ def notifications_for(event: ev.Event) -> list[Notification]:
     return out
 
 
+def _mark_dispatched(event_ids: tuple[EventId, ...], uow: UnitOfWork) -> None:
+    uow.outbox.mark_dispatched(event_ids)
+
+
 class Dispatcher:
     """Drains the outbox. Safe to call from several threads; one drains at a time."""
 
@@ -81,9 +88,7 @@ class Dispatcher:
                     pending = uow.outbox.pending(self._batch)
                 done = [e.event_id for e in pending if self._deliver(e)]
                 if done:
-                    with self._storage.unit_of_work(write=True) as uow:
-                        uow.outbox.mark_dispatched(done)
-                        uow.commit()
+                    run_write(self._storage, functools.partial(_mark_dispatched, tuple(done)))
                 delivered += len(done)
                 if len(done) < len(pending) or len(pending) < self._batch:
                     return delivered
@@ -111,7 +116,11 @@ class Dispatcher:
 
     def _notify(self, name: str, notifier: Notifier, notification: Notification) -> None:
         consumer = f"notifier:{name}:{notification.kind}:{notification.recipient_role}"
-        with self._storage.unit_of_work(write=True) as uow:
+
+        def work(uow: UnitOfWork) -> None:
+            # Send inside the transaction that records it: a failed send rolls the
+            # record back, so the notification is retried (at least once, never lost).
             if uow.inbox.record(consumer, notification.event_id):
                 notifier.send(notification)
-                uow.commit()
+
+        run_write(self._storage, work)

@@ -10,6 +10,7 @@ from carebook.domain.events import Event, EventStamp
 from carebook.domain.ids import AppointmentId
 from carebook.domain.policy import BookingPolicy
 from carebook.errors import ForbiddenError, NotFoundError, RuleRejectedError
+from carebook.ports import UnitOfWork
 from carebook.services import authz
 from carebook.services.commands import CancelAppointment
 from carebook.services.context import Deps
@@ -52,7 +53,8 @@ def _transition(
     what: str,
 ) -> Appointment:
     stamp = deps.stamp(correlation_id)
-    with deps.storage.unit_of_work(write=True) as uow:
+
+    def work(uow: UnitOfWork) -> Appointment:
         current = authz.load_appointment(uow, actor, appointment_id)
         location = uow.calendar.get_location(current.location_id)
         organisation = uow.calendar.get_organisation(current.organisation_id)
@@ -63,7 +65,9 @@ def _transition(
         updated, events = change(current, stamp, policy)
         uow.appointments.update(updated)
         uow.outbox.append(events)
-        uow.commit()
+        return updated
+
+    updated = deps.write(work)
     deps.info(stamp, "%s appointment=%s status=%s", what, updated.id, updated.status)
     deps.after_commit()
     return updated
@@ -194,8 +198,9 @@ def expire_holds(
     if not actor.is_privileged:
         raise ForbiddenError("only the system or an administrator may expire holds")
     stamp = deps.stamp(correlation_id)
-    expired: list[AppointmentId] = []
-    with deps.storage.unit_of_work(write=True) as uow:
+
+    def work(uow: UnitOfWork) -> list[AppointmentId]:
+        expired: list[AppointmentId] = []
         for hold in uow.appointments.expired_holds(stamp.now, limit):
             updated, events = hold.cancel(
                 stamp, reason="hold_expired", by=actor.kind.value, expire=True
@@ -203,7 +208,9 @@ def expire_holds(
             uow.appointments.update(updated)
             uow.outbox.append(events)
             expired.append(updated.id)
-        uow.commit()
+        return expired
+
+    expired = deps.write(work)
     if expired:
         deps.info(stamp, "expired %d holds", len(expired))
         deps.after_commit()
