@@ -8,6 +8,7 @@ raises the same typed errors as building it in code (wrapped by cattrs in a
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import json
 import typing
@@ -22,6 +23,7 @@ import pendulum
 from cattrs.preconf.json import make_converter
 from cattrs.strategies import configure_tagged_union
 
+from carebook.domain._convert import to_enum
 from carebook.domain.calendar import TimeRange
 from carebook.domain.events import EVENT_TYPES, Event
 from carebook.domain.instants import require_aware
@@ -82,6 +84,12 @@ def _weekday_map(converter: cattrs.Converter) -> Any:
     return structure
 
 
+def _structure_str_enum(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
+    if not isinstance(value, str):
+        raise ValidationError(f"expected one of {[m.value for m in cls]}, got {value!r}")
+    return to_enum(cls, value)
+
+
 def _is_set(tp: Any) -> bool:
     return tp in (set, frozenset) or typing.get_origin(tp) in (set, frozenset, AbstractSet)
 
@@ -95,6 +103,9 @@ def make_carebook_converter() -> cattrs.Converter:
     converter = make_converter()
     for kind in (int, bool, str):
         converter.register_structure_hook(kind, _strict(kind))
+    # StrEnum subclasses str, so the str hook above would match it and hand back a
+    # plain string; StrEnum comes first in an enum's MRO, so this hook wins.
+    converter.register_structure_hook(enum.StrEnum, _structure_str_enum)
     converter.register_structure_hook_func(
         lambda tp: tp == dict[int, tuple[TimeRange, ...]], _weekday_map(converter)
     )

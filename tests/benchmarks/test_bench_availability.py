@@ -10,17 +10,18 @@ the algorithm only. Both must find the same number of slots.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import tracemalloc
 
 import pendulum
 import pytest
-from conftest import bench_line, median_seconds  # type: ignore[import-not-found]
 
 from carebook import Actor, Carebook, CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.availability import AvailabilityQuery
 from carebook.domain.instants import local_epoch, zone
+from carebook.testing.bench import bench_line, median_seconds
 from carebook.testing.scenarios import AvailabilityScenario, availability_scenario
 
 NOW = pendulum.datetime(2026, 5, 31, 12, tz="UTC")
@@ -135,9 +136,7 @@ def test_bench_availability_scaling_50_to_400_practitioners() -> None:
         scenario = availability_scenario(
             cb, practitioners=practitioners, locations=5, appointments=250 * practitioners
         )
-        timings[practitioners] = median_seconds(
-            lambda cb=cb, scenario=scenario: _search(cb, scenario), repeat=11
-        )
+        timings[practitioners] = median_seconds(functools.partial(_search, cb, scenario), repeat=11)
         bench_line(
             f"availability_7d_{practitioners}p",
             timings[practitioners] * 1000,

@@ -185,3 +185,15 @@ def test_money_amount_that_is_not_an_integer_is_a_validation_error(amount: objec
     service["price"]["amount"] = amount
     with pytest.raises(ValidationError):
         loads(json.dumps(service), Service)
+
+
+def test_enums_come_back_as_their_enum_type_not_plain_strings() -> None:
+    from carebook.domain.appointment import AppointmentStatus
+    from carebook.domain.calendar import ClosureKind, PatientKind, ResourceKind
+    from carebook.serialization import structure
+
+    for cls in (AppointmentStatus, ClosureKind, PatientKind, ResourceKind):
+        for member in cls:
+            value = structure(member.value, cls)
+            assert type(value) is cls
+            assert value is member

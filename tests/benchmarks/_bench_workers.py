@@ -1,0 +1,209 @@
+"""Client processes for the storage benchmarks (``test_bench_storage.py``).
+
+Started with the ``spawn`` start method, so each child is a fresh interpreter that
+unpickles its target by module name. ``spawn`` gives the child the parent's
+``sys.path`` before it unpickles anything, and under pytest's default (prepend) import
+mode the parent has this folder on ``sys.path`` (it is how ``conftest`` and this module
+are imported), so ``_bench_workers`` resolves in the child too.
+
+Each worker bootstraps its own Carebook on the shared PostgreSQL database, books slots
+that belong to its own practitioners and patients only (so no two workers ever compete
+for a slot), and reports what it did through a queue.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from typing import Any
+
+import pendulum
+
+from carebook import Actor, BookAppointment, Carebook, CarebookConfig, bootstrap
+from carebook.builtin.clocks import ManualClock
+from carebook.domain.ids import LocationId, PatientId, PractitionerId, ServiceId
+from carebook.errors import CarebookError
+
+__all__ = [
+    "BARRIER_TIMEOUT",
+    "BookingPlan",
+    "WorkerResult",
+    "booking_worker",
+    "profile_text",
+    "sql_engine",
+]
+
+BARRIER_TIMEOUT = 180.0
+"""Seconds a worker waits for the others at a barrier before giving up."""
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """What one worker books: its own practitioners, each paired with its own patient."""
+
+    index: int
+    url: str
+    now: str  # ISO 8601, UTC
+    location_id: LocationId
+    service_id: ServiceId
+    practitioner_ids: tuple[PractitionerId, ...]
+    patient_ids: tuple[PatientId, ...]
+    slot_minutes: int
+    warmup: int
+    seconds: float
+    profile_seconds: float
+    profile: bool
+
+
+@dataclass
+class WorkerResult:
+    index: int
+    booked: int = 0
+    failed: int = 0
+    started: float = 0.0  # time.monotonic() (system-wide on Linux) at the measured start
+    finished: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    profile: str = ""
+    profile_bookings: int = 0
+    statements: int = 0
+    error: str = ""
+
+
+def sql_engine(cb: Carebook) -> Any:
+    """The SQLAlchemy engine behind ``cb``'s storage, or None for other storages."""
+    return getattr(cb.storage, "engine", None)
+
+
+def profile_text(profile: cProfile.Profile, top: int = 15) -> str:
+    """The ``top`` functions by cumulative time, paths shortened to stay readable."""
+    buffer = io.StringIO()
+    stats = pstats.Stats(profile, stream=buffer)
+    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
+    lines = []
+    for line in buffer.getvalue().splitlines():
+        if not line.strip() or line.lstrip().startswith(("Ordered by", "List reduced")):
+            continue
+        for marker in ("/site-packages/", "/src/", "/lib/python3.11/"):
+            head, sep, tail = line.rpartition(marker)
+            if sep:
+                start = head.rfind(" ") + 1
+                line = head[:start] + tail
+                break
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _slots(plan: BookingPlan) -> Iterator[tuple[PractitionerId, PatientId, pendulum.DateTime]]:
+    """Back-to-back slots from the day after ``now``: practitioner k with patient k, so
+    neither a practitioner nor a patient is ever booked twice at one time."""
+    first = pendulum.parse(plan.now).start_of("day").add(days=1)
+    assert isinstance(first, pendulum.DateTime)
+    per_day = 24 * 60 // plan.slot_minutes
+    day = 0
+    while True:
+        base = first.add(days=day)
+        for n in range(per_day):
+            start = base.add(minutes=n * plan.slot_minutes)
+            for practitioner, patient in zip(plan.practitioner_ids, plan.patient_ids, strict=True):
+                yield practitioner, patient, start
+        day += 1
+
+
+def booking_worker(plan: BookingPlan, barrier: Barrier, results: Queue[WorkerResult]) -> None:
+    """Warm up, wait for everyone, book for ``plan.seconds``; then a profiled phase."""
+    result = WorkerResult(plan.index)
+    try:
+        _run(plan, barrier, result)
+    except BaseException:
+        result.error = traceback.format_exc()
+        barrier.abort()  # release the others instead of letting them time out
+    results.put(result)
+
+
+def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
+    now = pendulum.parse(plan.now)
+    assert isinstance(now, pendulum.DateTime)
+    config = CarebookConfig(
+        storage="sqlalchemy", storage_options={"url": plan.url}, notifiers=(), dispatch="manual"
+    )
+    cb = bootstrap(config, clock=ManualClock(now))
+    staff = Actor.staff(plan.location_id, ref=f"bench-{plan.index}")
+    slots = _slots(plan)
+    made = 0
+
+    def book_next() -> bool:
+        nonlocal made
+        practitioner, patient, start = next(slots)
+        made += 1
+        command = BookAppointment(
+            location_id=plan.location_id,
+            practitioner_id=practitioner,
+            patient_id=patient,
+            service_ids=(plan.service_id,),
+            start=start,
+            idempotency_key=f"bench-{plan.index}-{made}-{uuid.uuid4().hex[:8]}",
+        )
+        try:
+            cb.book(staff, command)
+        except CarebookError as exc:
+            result.failed += 1
+            if len(result.failures) < 5:
+                result.failures.append(f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    try:
+        for _ in range(plan.warmup):
+            book_next()
+        result.failed = 0
+        result.failures.clear()
+        barrier.wait(BARRIER_TIMEOUT)
+
+        # Measured phase.
+        result.started = time.monotonic()
+        deadline = result.started + plan.seconds
+        while True:
+            begin = time.perf_counter()
+            ok = book_next()
+            end = time.monotonic()
+            if ok:
+                result.booked += 1
+                result.latencies.append(time.perf_counter() - begin)
+            if end >= deadline:
+                break
+        result.finished = time.monotonic()
+        barrier.wait(BARRIER_TIMEOUT)
+
+        # Profiled phase: every worker keeps booking so the profiled one runs under the
+        # same contention; only ``plan.profile`` workers pay the profiler's overhead.
+        profile = cProfile.Profile() if plan.profile else None
+        statements = [0]
+        engine = sql_engine(cb)
+        if profile is not None and engine is not None:
+            from sqlalchemy import event
+
+            def count(*_: Any) -> None:
+                statements[0] += 1
+
+            event.listen(engine, "before_cursor_execute", count)
+        deadline = time.monotonic() + plan.profile_seconds
+        if profile is not None:
+            profile.enable()
+        while time.monotonic() < deadline:
+            if book_next():
+                result.profile_bookings += 1
+        if profile is not None:
+            profile.disable()
+            result.profile = profile_text(profile)
+            result.statements = statements[0]
+    finally:
+        cb.close()
