@@ -1,8 +1,9 @@
 """carebook in five minutes: a two-city clinic, from set-up to the event timeline.
 
-Run it with ``python examples/quickstart.py``. Everything runs in this process on the
-built-in memory storage; a fixed ManualClock (Monday 2 June 2025, 09:00 in New York)
-makes the output the same on every run.
+Run it with ``python examples/quickstart.py`` (or ``--db clinic.db`` to keep the
+database). It stores everything in SQLite, the embedded default, through the
+carebook-sqlalchemy adapter; a fresh database file and a fixed ManualClock (Monday 2 June
+2025, 09:00 in New York) make the output the same on every run.
 
 What it shows, in order:
 
@@ -21,7 +22,10 @@ and so does the printing here.
 
 from __future__ import annotations
 
+import argparse
+import tempfile
 import uuid
+from pathlib import Path
 
 import pendulum
 
@@ -31,18 +35,20 @@ from carebook import (
     AvailabilityQuery,
     BookAppointment,
     CancelAppointment,
+    Carebook,
     CarebookConfig,
     HoldSlot,
     Interval,
+    ManualClock,
     Money,
     PatientKind,
     RuleRejectedError,
     Slot,
+    UnknownAdapterError,
     WeeklyHours,
     WorkingPlan,
     bootstrap,
 )
-from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import RecordingPublisher
 
@@ -76,16 +82,40 @@ def show(appointment: Appointment) -> None:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="carebook in five minutes")
+    parser.add_argument("--db", help="SQLite file to use (default: a fresh temporary one)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args.db or str(Path(scratch) / "quickstart.db"))
+
+
+def run(db_path: str) -> None:
     # Monday 2 June 2025, 13:00 UTC = 09:00 in New York = 08:00 in Chicago.
     clock = ManualClock(pendulum.datetime(2025, 6, 2, 13, 0, tz="UTC"))
-    cb = bootstrap(
-        CarebookConfig(publisher="recording", notifiers=("recording",)),
-        clock=clock,
+    config = CarebookConfig(
+        storage="sqlalchemy",
+        storage_options={"url": f"sqlite:///{db_path}", "migrate": True},
+        publisher="recording",
+        notifiers=("recording",),
     )
+    try:
+        cb = bootstrap(config, clock=clock)
+    except UnknownAdapterError:
+        raise SystemExit(
+            "the SQLite storage comes with the adapter: pip install -e adapters/carebook-sqlalchemy"
+        ) from None
+    try:
+        tour(cb, clock)
+    finally:
+        cb.close()
+
+
+def tour(cb: Carebook, clock: ManualClock) -> None:
     admin = Actor.admin()
 
     heading("1. Set up the clinic")
+    print("   storage        SQLite file, through the carebook-sqlalchemy adapter")
     org = cb.admin.create_organisation(admin, name="Lakeside Physio", min_notice=60)
     nyc = cb.admin.add_location(
         admin,

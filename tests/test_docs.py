@@ -31,6 +31,7 @@ EXPECTED_PAGES = {
     "writing-an-adapter.md",
     "guarantees.md",
     "lifecycle.md",
+    "storage-sqlalchemy.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}
@@ -87,12 +88,19 @@ def test_relative_links_point_at_files_that_exist(path: Path) -> None:
 def test_readme_carries_the_two_set_up_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert (
-        "python3 -m venv .venv && .venv/bin/pip install -e . && "
+        "python3 -m venv .venv && .venv/bin/pip install -e . -e adapters/carebook-sqlalchemy && "
         ".venv/bin/python examples/quickstart.py"
     ) in text
     assert (
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' "
+        "-e 'adapters/carebook-sqlalchemy[test]' && .venv/bin/python -m pytest"
     ) in text
+
+
+def test_ci_installs_what_the_readme_test_command_installs() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "-e 'adapters/carebook-sqlalchemy[test]'" in ci
+    assert "python -m pytest" in ci
 
 
 def test_readme_is_the_package_long_description() -> None:

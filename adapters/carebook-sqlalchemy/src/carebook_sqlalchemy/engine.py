@@ -1,0 +1,125 @@
+"""Engines for the two supported backends, configured the way carebook needs them.
+
+SQLite (the embedded default): WAL journal, foreign keys on for every connection, a
+busy timeout, and write transactions that start with ``BEGIN IMMEDIATE`` so writers
+are serialised before they read (pysqlite's own transaction handling is switched off,
+as SQLAlchemy documents for this purpose). PostgreSQL: psycopg 3.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+from carebook.errors import ConfigurationError
+
+__all__ = ["WRITE_OPTION", "make_engine", "parse_url", "redact"]
+
+WRITE_OPTION = "carebook_write"
+"""Connection execution option: this connection runs a write unit of work."""
+
+_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+def redact(url: str | URL) -> str:
+    """The URL as text with any password replaced by ``***``."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparseable: show nothing that could be a secret
+        return "<unparseable URL>"
+
+
+def parse_url(url: str | URL) -> URL:
+    """Validate a storage URL: ``sqlite:///path.db`` or ``postgresql://user@host/db``."""
+    if isinstance(url, URL):
+        parsed = url
+    else:
+        if not isinstance(url, str) or not url.strip():
+            raise ConfigurationError("the sqlalchemy storage needs a 'url' option")
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigurationError(
+                f"malformed storage URL {redact(url)!r}: expected e.g. 'sqlite:///clinic.db' "
+                "or 'postgresql://user@host:5432/dbname'"
+            ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in _DRIVERS:
+        raise ConfigurationError(
+            f"unsupported database {backend!r} in {redact(parsed)!r}: "
+            "carebook-sqlalchemy supports sqlite and postgresql"
+        )
+    wanted = _DRIVERS[backend]
+    if driver and driver != wanted:
+        raise ConfigurationError(
+            f"unsupported driver {driver!r} for {backend}: use {backend}+{wanted}"
+        )
+    return parsed.set(drivername=f"{backend}+{wanted}")
+
+
+def make_engine(
+    url: str | URL, *, echo: bool = False, busy_timeout_ms: int = 30_000, **engine_options: Any
+) -> Engine:
+    """An engine for ``url`` with carebook's connection set-up (see the module doc)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms, **engine_options)
+    try:
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, **engine_options)
+    except NoSuchModuleError as exc:
+        raise ConfigurationError(
+            "PostgreSQL needs psycopg 3: pip install 'carebook-sqlalchemy[postgres]'"
+        ) from exc
+
+
+def _enable_wal(cursor: Any, attempts: int = 100) -> None:
+    """Switch a file database to WAL (stored in the file, so set once). Switching takes
+    an exclusive lock that the busy timeout does not cover: several connections opening
+    a brand-new file at once may each be refused, so retry briefly."""
+    for attempt in range(attempts):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 + random.random() * 0.02)
+
+
+def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int, **options: Any) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    if memory:
+        options.setdefault("poolclass", StaticPool)
+        options.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        options.setdefault("connect_args", {"timeout": busy_timeout_ms / 1000})
+    engine = create_engine(url, echo=echo, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if not memory:
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

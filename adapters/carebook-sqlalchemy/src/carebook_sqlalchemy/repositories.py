@@ -1,0 +1,478 @@
+"""Repositories over one SQLAlchemy connection (one unit of work)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
+
+import pendulum
+from sqlalchemy import Connection, Table, literal, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from carebook.domain.appointment import Appointment, AppointmentStatus
+from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.domain.calendar import (
+    Location,
+    Organisation,
+    Patient,
+    Practitioner,
+    Resource,
+    Service,
+)
+from carebook.domain.clinic import ClinicCalendar
+from carebook.domain.events import Event
+from carebook.domain.ids import (
+    AppointmentId,
+    EventId,
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+    ResourceId,
+    ServiceId,
+)
+from carebook.domain.instants import to_epoch
+from carebook.errors import ConflictError, SlotUnavailableError, StorageError
+from carebook.serialization import dumps, event_from_json, event_to_json, loads
+from carebook_sqlalchemy.schema import (
+    OCCUPYING_FIXED,
+    AppointmentResourceRow,
+    AppointmentRow,
+    InboxRow,
+    LocationRow,
+    OrganisationRow,
+    OutboxRow,
+    PatientRow,
+    PractitionerRow,
+    ResourceRow,
+    ServiceRow,
+)
+
+__all__ = ["Repositories"]
+
+T = TypeVar("T")
+
+ORGS: Table = OrganisationRow.__table__  # type: ignore[assignment]
+LOCATIONS: Table = LocationRow.__table__  # type: ignore[assignment]
+PRACTITIONERS: Table = PractitionerRow.__table__  # type: ignore[assignment]
+SERVICES: Table = ServiceRow.__table__  # type: ignore[assignment]
+RESOURCES: Table = ResourceRow.__table__  # type: ignore[assignment]
+PATIENTS: Table = PatientRow.__table__  # type: ignore[assignment]
+APPOINTMENTS: Table = AppointmentRow.__table__  # type: ignore[assignment]
+APPT_RESOURCES: Table = AppointmentResourceRow.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+INBOX: Table = InboxRow.__table__  # type: ignore[assignment]
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+class _Base:
+    def __init__(self, conn: Connection, *, write: bool) -> None:
+        self._conn = conn
+        self._write = write
+
+    def _require_write(self) -> None:
+        if not self._write:
+            raise StorageError("this unit of work is read-only; open it with write=True")
+
+    def _upsert(self, table: Table, values: dict[str, Any]) -> None:
+        self._require_write()
+        stmt = _insert(self._conn, table).values(**values)
+        changes = {k: v for k, v in values.items() if k != "id"}
+        self._conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
+
+    def _one(self, table: Table, ident: uuid.UUID, cls: type[T]) -> T | None:
+        data = self._conn.execute(select(table.c.data).where(table.c.id == ident)).scalar()
+        return None if data is None else loads(data, cls)
+
+
+class CalendarRepository(_Base):
+    def get_organisation(self, organisation_id: OrganisationId) -> Organisation | None:
+        return self._one(ORGS, organisation_id, Organisation)
+
+    def save_organisation(self, organisation: Organisation) -> None:
+        self._upsert(ORGS, {"id": organisation.id, "data": dumps(organisation)})
+
+    def get_location(self, location_id: LocationId) -> Location | None:
+        return self._one(LOCATIONS, location_id, Location)
+
+    def save_location(self, location: Location) -> None:
+        self._upsert(
+            LOCATIONS,
+            {
+                "id": location.id,
+                "organisation_id": location.organisation_id,
+                "data": dumps(location),
+            },
+        )
+
+    def get_practitioner(self, practitioner_id: PractitionerId) -> Practitioner | None:
+        return self._one(PRACTITIONERS, practitioner_id, Practitioner)
+
+    def save_practitioner(self, practitioner: Practitioner) -> None:
+        self._upsert(
+            PRACTITIONERS,
+            {
+                "id": practitioner.id,
+                "organisation_id": practitioner.organisation_id,
+                "data": dumps(practitioner),
+            },
+        )
+
+    def get_service(self, service_id: ServiceId) -> Service | None:
+        return self._one(SERVICES, service_id, Service)
+
+    def save_service(self, service: Service) -> None:
+        self._upsert(
+            SERVICES,
+            {"id": service.id, "organisation_id": service.organisation_id, "data": dumps(service)},
+        )
+
+    def get_resource(self, resource_id: ResourceId) -> Resource | None:
+        return self._one(RESOURCES, resource_id, Resource)
+
+    def save_resource(self, resource: Resource) -> None:
+        location = self.get_location(resource.location_id)
+        if location is None:
+            raise ConflictError(f"resource {resource.id} names a location that does not exist")
+        self._upsert(
+            RESOURCES,
+            {
+                "id": resource.id,
+                "organisation_id": location.organisation_id,
+                "location_id": resource.location_id,
+                "data": dumps(resource),
+            },
+        )
+
+    def load(self, organisation_id: OrganisationId) -> ClinicCalendar | None:
+        """Five queries, whatever the size of the organisation."""
+        organisation = self.get_organisation(organisation_id)
+        if organisation is None:
+            return None
+
+        def rows(table: Table, cls: type[T]) -> list[T]:
+            stmt = select(table.c.data).where(table.c.organisation_id == organisation_id)
+            return [loads(data, cls) for data in self._conn.execute(stmt).scalars()]
+
+        return ClinicCalendar.build(
+            organisation,
+            rows(LOCATIONS, Location),
+            rows(PRACTITIONERS, Practitioner),
+            rows(SERVICES, Service),
+            rows(RESOURCES, Resource),
+        )
+
+
+class PatientRepository(_Base):
+    def get(self, patient_id: PatientId) -> Patient | None:
+        return self._one(PATIENTS, patient_id, Patient)
+
+    def save(self, patient: Patient) -> None:
+        self._upsert(
+            PATIENTS,
+            {"id": patient.id, "organisation_id": patient.organisation_id, "data": dumps(patient)},
+        )
+
+
+def _blocks_time(appointment: Appointment) -> bool:
+    return appointment.status is AppointmentStatus.PROPOSED or (
+        appointment.status.value in OCCUPYING_FIXED
+    )
+
+
+def _epoch_or_none(value: pendulum.DateTime | None) -> int | None:
+    return None if value is None else to_epoch(value)
+
+
+class AppointmentRepository(_Base):
+    def get(self, appointment_id: AppointmentId) -> Appointment | None:
+        return self._one(APPOINTMENTS, appointment_id, Appointment)
+
+    def add(self, appointment: Appointment, *, now: pendulum.DateTime) -> None:
+        self._require_write()
+        start, end = appointment.occupied_epochs
+        if appointment.occupies(now):
+            self._release_expired_holds(appointment, start, end, to_epoch(now))
+            clash = self.busy_intervals(
+                start,
+                end,
+                now=now,
+                practitioner_ids=(appointment.practitioner_id,),
+                patient_ids=(appointment.patient_id,),
+                resource_ids=appointment.resource_ids,
+            )
+            if clash:
+                kind, owner = clash[0].owner_kind, clash[0].owner_id
+                raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
+        blocks = _blocks_time(appointment) and appointment.occupies(now)
+        expiry = _epoch_or_none(appointment.hold_expires_at)
+        self._conn.execute(
+            APPOINTMENTS.insert().values(
+                id=appointment.id,
+                organisation_id=appointment.organisation_id,
+                location_id=appointment.location_id,
+                practitioner_id=appointment.practitioner_id,
+                patient_id=appointment.patient_id,
+                status=appointment.status.value,
+                start_at=to_epoch(appointment.start),
+                occupied_start=start,
+                occupied_end=end,
+                hold_expires_at=expiry,
+                blocks_time=blocks,
+                idempotency_key=appointment.idempotency_key,
+                version=appointment.version,
+                data=dumps(appointment),
+            )
+        )
+        if appointment.resource_ids:
+            self._conn.execute(
+                APPT_RESOURCES.insert(),
+                [
+                    {
+                        "appointment_id": appointment.id,
+                        "resource_id": rid,
+                        "occupied_start": start,
+                        "occupied_end": end,
+                        "hold_expires_at": expiry,
+                        "blocks_time": blocks,
+                    }
+                    for rid in appointment.resource_ids
+                ],
+            )
+
+    def _release_expired_holds(
+        self, appointment: Appointment, start: int, end: int, now: int
+    ) -> None:
+        """Holds past their expiry stop blocking time before a new row claims it (the
+        hold itself stays ``proposed`` until the expiry sweep cancels it)."""
+        owners = or_(
+            APPOINTMENTS.c.practitioner_id == appointment.practitioner_id,
+            APPOINTMENTS.c.patient_id == appointment.patient_id,
+        )
+        if appointment.resource_ids:
+            owners = or_(
+                owners,
+                APPOINTMENTS.c.id.in_(
+                    select(APPT_RESOURCES.c.appointment_id).where(
+                        APPT_RESOURCES.c.resource_id.in_(appointment.resource_ids),
+                        APPT_RESOURCES.c.occupied_start < end,
+                        APPT_RESOURCES.c.occupied_end > start,
+                    )
+                ),
+            )
+        expired = select(APPOINTMENTS.c.id).where(
+            APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
+            APPOINTMENTS.c.blocks_time.is_(True),
+            APPOINTMENTS.c.hold_expires_at <= now,
+            APPOINTMENTS.c.occupied_start < end,
+            APPOINTMENTS.c.occupied_end > start,
+            owners,
+        )
+        ids = list(self._conn.execute(expired).scalars())
+        if ids:
+            self._conn.execute(
+                update(APPOINTMENTS).where(APPOINTMENTS.c.id.in_(ids)).values(blocks_time=False)
+            )
+            self._conn.execute(
+                update(APPT_RESOURCES)
+                .where(APPT_RESOURCES.c.appointment_id.in_(ids))
+                .values(blocks_time=False)
+            )
+
+    def update(self, appointment: Appointment) -> None:
+        self._require_write()
+        start, end = appointment.occupied_epochs
+        blocks = _blocks_time(appointment)
+        if appointment.status is AppointmentStatus.PROPOSED:
+            blocks = bool(
+                self._conn.execute(
+                    select(APPOINTMENTS.c.blocks_time).where(APPOINTMENTS.c.id == appointment.id)
+                ).scalar()
+            )
+        result = self._conn.execute(
+            update(APPOINTMENTS)
+            .where(
+                APPOINTMENTS.c.id == appointment.id,
+                APPOINTMENTS.c.version == appointment.version - 1,
+                APPOINTMENTS.c.occupied_start == start,
+                APPOINTMENTS.c.occupied_end == end,
+            )
+            .values(
+                status=appointment.status.value,
+                version=appointment.version,
+                hold_expires_at=_epoch_or_none(appointment.hold_expires_at),
+                blocks_time=blocks,
+                idempotency_key=appointment.idempotency_key,
+                data=dumps(appointment),
+            )
+        )
+        if result.rowcount != 1:
+            self._explain_failed_update(appointment, start, end)
+        self._conn.execute(
+            update(APPT_RESOURCES)
+            .where(APPT_RESOURCES.c.appointment_id == appointment.id)
+            .values(blocks_time=blocks, hold_expires_at=_epoch_or_none(appointment.hold_expires_at))
+        )
+
+    def _explain_failed_update(self, appointment: Appointment, start: int, end: int) -> None:
+        row = self._conn.execute(
+            select(
+                APPOINTMENTS.c.version, APPOINTMENTS.c.occupied_start, APPOINTMENTS.c.occupied_end
+            ).where(APPOINTMENTS.c.id == appointment.id)
+        ).first()
+        if row is None:
+            raise ConflictError(f"appointment {appointment.id} does not exist")
+        if (row.occupied_start, row.occupied_end) != (start, end):
+            raise StorageError("an appointment's time is changed by rescheduling, not update")
+        raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+
+    def by_idempotency_key(self, key: str) -> Appointment | None:
+        data = self._conn.execute(
+            select(APPOINTMENTS.c.data).where(APPOINTMENTS.c.idempotency_key == key)
+        ).scalar()
+        return None if data is None else loads(data, Appointment)
+
+    def for_patient(self, patient_id: PatientId) -> list[Appointment]:
+        stmt = (
+            select(APPOINTMENTS.c.data)
+            .where(APPOINTMENTS.c.patient_id == patient_id)
+            .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+        )
+        found = [loads(d, Appointment) for d in self._conn.execute(stmt).scalars()]
+        return sorted(found, key=lambda a: (a.start, str(a.id)))
+
+    def busy_intervals(
+        self,
+        start: int,
+        end: int,
+        *,
+        practitioner_ids: Collection[uuid.UUID] = (),
+        resource_ids: Collection[uuid.UUID] = (),
+        patient_ids: Collection[uuid.UUID] = (),
+        now: pendulum.DateTime,
+    ) -> list[BusyInterval]:
+        """One statement: a UNION ALL branch per kind of owner asked for."""
+        now_s = to_epoch(now)
+        branches = []
+        a, r = APPOINTMENTS.c, APPT_RESOURCES.c
+        live = or_(a.hold_expires_at.is_(None), a.hold_expires_at > now_s)
+        for kind, column, ids in (
+            (PRACTITIONER, a.practitioner_id, practitioner_ids),
+            (PATIENT, a.patient_id, patient_ids),
+        ):
+            if ids:
+                branches.append(
+                    select(
+                        literal(kind).label("kind"),
+                        column.label("owner"),
+                        a.occupied_start,
+                        a.occupied_end,
+                        a.id.label("appt"),
+                    ).where(
+                        a.blocks_time.is_(True),
+                        column.in_(list(ids)),
+                        a.occupied_start < end,
+                        a.occupied_end > start,
+                        live,
+                    )
+                )
+        if resource_ids:
+            branches.append(
+                select(
+                    literal(RESOURCE).label("kind"),
+                    r.resource_id.label("owner"),
+                    r.occupied_start,
+                    r.occupied_end,
+                    r.appointment_id.label("appt"),
+                ).where(
+                    r.blocks_time.is_(True),
+                    r.resource_id.in_(list(resource_ids)),
+                    r.occupied_start < end,
+                    r.occupied_end > start,
+                    or_(r.hold_expires_at.is_(None), r.hold_expires_at > now_s),
+                )
+            )
+        if not branches:
+            return []
+        stmt = branches[0] if len(branches) == 1 else union_all(*branches)
+        owners = {o: o for o in (*practitioner_ids, *patient_ids, *resource_ids)}
+        return [
+            BusyInterval(kind, owners.get(owner, owner), s, e, appt)
+            for kind, owner, s, e, appt in self._conn.execute(stmt)
+        ]
+
+    def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:
+        stmt = (
+            select(APPOINTMENTS.c.data)
+            .where(
+                APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
+                APPOINTMENTS.c.hold_expires_at <= to_epoch(now),
+            )
+            .order_by(APPOINTMENTS.c.hold_expires_at, APPOINTMENTS.c.id)
+            .limit(limit)
+        )
+        found = [loads(d, Appointment) for d in self._conn.execute(stmt).scalars()]
+        return [h for h in found if not h.occupies(now)]
+
+
+class OutboxRepository(_Base):
+    def append(self, events: Sequence[Event]) -> None:
+        self._require_write()
+        if events:
+            self._conn.execute(
+                OUTBOX.insert(),
+                [
+                    {
+                        "event_id": e.event_id,
+                        "correlation_id": e.correlation_id,
+                        "type": e.type,
+                        "occurred_at": to_epoch(e.occurred_at),
+                        "payload": event_to_json(e),
+                        "dispatched_at": None,
+                    }
+                    for e in events
+                ],
+            )
+
+    def pending(self, limit: int = 100) -> list[Event]:
+        stmt = (
+            select(OUTBOX.c.payload)
+            .where(OUTBOX.c.dispatched_at.is_(None))
+            .order_by(OUTBOX.c.position)
+            .limit(limit)
+        )
+        return [event_from_json(p) for p in self._conn.execute(stmt).scalars()]
+
+    def mark_dispatched(self, event_ids: Collection[EventId]) -> None:
+        self._require_write()
+        if event_ids:
+            self._conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.event_id.in_(list(event_ids)))
+                .values(dispatched_at=int(time.time()))
+            )
+
+
+class InboxRepository(_Base):
+    def record(self, consumer: str, event_id: EventId) -> bool:
+        self._require_write()
+        stmt = _insert(self._conn, INBOX).values(consumer=consumer, event_id=event_id)
+        inserted = stmt.on_conflict_do_nothing().returning(INBOX.c.event_id)
+        return self._conn.execute(inserted).first() is not None
+
+
+class Repositories:
+    """Every repository of one unit of work."""
+
+    def __init__(self, conn: Connection, *, write: bool) -> None:
+        self.calendar = CalendarRepository(conn, write=write)
+        self.patients = PatientRepository(conn, write=write)
+        self.appointments = AppointmentRepository(conn, write=write)
+        self.outbox = OutboxRepository(conn, write=write)
+        self.inbox = InboxRepository(conn, write=write)
