@@ -91,47 +91,82 @@ class _Base:
         return None if data is None else loads(data, cls)
 
 
+class CalendarCache:
+    """Decoded calendars by organisation, each tagged with its ``calendar_version``.
+
+    Shared by the units of work of one storage (one process). Entries are immutable
+    ClinicCalendar snapshots; the version read from the database decides whether one
+    may be reused.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[uuid.UUID, tuple[int, ClinicCalendar]] = {}
+
+    def get(self, organisation_id: uuid.UUID, version: int) -> ClinicCalendar | None:
+        entry = self._entries.get(organisation_id)
+        return entry[1] if entry is not None and entry[0] == version else None
+
+    def put(self, organisation_id: uuid.UUID, version: int, calendar: ClinicCalendar) -> None:
+        self._entries[organisation_id] = (version, calendar)
+
+
 class CalendarRepository(_Base):
+    """Calendar rows; every change bumps the organisation's ``calendar_version`` in the
+    same transaction, which is what lets :meth:`load` reuse a decoded calendar."""
+
+    def __init__(self, conn: Connection, *, write: bool, cache: CalendarCache) -> None:
+        super().__init__(conn, write=write)
+        self._cache = cache
+        self._changed = False  # this transaction changed a calendar: bypass the cache
+
+    def _save(self, table: Table, organisation_id: uuid.UUID, values: dict[str, Any]) -> None:
+        self._upsert(table, {**values, "organisation_id": organisation_id})
+        self._changed = True
+        self._conn.execute(
+            update(ORGS)
+            .where(ORGS.c.id == organisation_id)
+            .values(calendar_version=ORGS.c.calendar_version + 1)
+        )
+
     def get_organisation(self, organisation_id: OrganisationId) -> Organisation | None:
         return self._one(ORGS, organisation_id, Organisation)
 
     def save_organisation(self, organisation: Organisation) -> None:
-        self._upsert(ORGS, {"id": organisation.id, "data": dumps(organisation)})
+        self._require_write()
+        self._changed = True
+        stmt = _insert(self._conn, ORGS).values(
+            id=organisation.id, data=dumps(organisation), calendar_version=0
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={"data": stmt.excluded.data, "calendar_version": ORGS.c.calendar_version + 1},
+            )
+        )
 
     def get_location(self, location_id: LocationId) -> Location | None:
         return self._one(LOCATIONS, location_id, Location)
 
     def save_location(self, location: Location) -> None:
-        self._upsert(
-            LOCATIONS,
-            {
-                "id": location.id,
-                "organisation_id": location.organisation_id,
-                "data": dumps(location),
-            },
+        self._save(
+            LOCATIONS, location.organisation_id, {"id": location.id, "data": dumps(location)}
         )
 
     def get_practitioner(self, practitioner_id: PractitionerId) -> Practitioner | None:
         return self._one(PRACTITIONERS, practitioner_id, Practitioner)
 
     def save_practitioner(self, practitioner: Practitioner) -> None:
-        self._upsert(
+        self._save(
             PRACTITIONERS,
-            {
-                "id": practitioner.id,
-                "organisation_id": practitioner.organisation_id,
-                "data": dumps(practitioner),
-            },
+            practitioner.organisation_id,
+            {"id": practitioner.id, "data": dumps(practitioner)},
         )
 
     def get_service(self, service_id: ServiceId) -> Service | None:
         return self._one(SERVICES, service_id, Service)
 
     def save_service(self, service: Service) -> None:
-        self._upsert(
-            SERVICES,
-            {"id": service.id, "organisation_id": service.organisation_id, "data": dumps(service)},
-        )
+        self._save(SERVICES, service.organisation_id, {"id": service.id, "data": dumps(service)})
 
     def get_resource(self, resource_id: ResourceId) -> Resource | None:
         return self._one(RESOURCES, resource_id, Resource)
@@ -140,33 +175,42 @@ class CalendarRepository(_Base):
         location = self.get_location(resource.location_id)
         if location is None:
             raise ConflictError(f"resource {resource.id} names a location that does not exist")
-        self._upsert(
+        self._save(
             RESOURCES,
-            {
-                "id": resource.id,
-                "organisation_id": location.organisation_id,
-                "location_id": resource.location_id,
-                "data": dumps(resource),
-            },
+            location.organisation_id,
+            {"id": resource.id, "location_id": resource.location_id, "data": dumps(resource)},
         )
 
     def load(self, organisation_id: OrganisationId) -> ClinicCalendar | None:
-        """Five queries, whatever the size of the organisation."""
-        organisation = self.get_organisation(organisation_id)
-        if organisation is None:
+        """One query when this process has the current calendar version decoded; five
+        otherwise, whatever the size of the organisation."""
+        row = self._conn.execute(
+            select(ORGS.c.data, ORGS.c.calendar_version).where(ORGS.c.id == organisation_id)
+        ).first()
+        if row is None:
             return None
+        version = int(row.calendar_version)
+        if not self._changed:
+            cached = self._cache.get(organisation_id, version)
+            if cached is not None:
+                return cached
 
         def rows(table: Table, cls: type[T]) -> list[T]:
             stmt = select(table.c.data).where(table.c.organisation_id == organisation_id)
             return [loads(data, cls) for data in self._conn.execute(stmt).scalars()]
 
-        return ClinicCalendar.build(
-            organisation,
+        calendar = ClinicCalendar.build(
+            loads(row.data, Organisation),
             rows(LOCATIONS, Location),
             rows(PRACTITIONERS, Practitioner),
             rows(SERVICES, Service),
             rows(RESOURCES, Resource),
         )
+        if not self._changed:
+            # Rows read after the version are at least that new, never older: a later
+            # load either finds this version again or a newer one and reloads.
+            self._cache.put(organisation_id, version, calendar)
+        return calendar
 
 
 class PatientRepository(_Base):
@@ -470,8 +514,8 @@ class InboxRepository(_Base):
 class Repositories:
     """Every repository of one unit of work."""
 
-    def __init__(self, conn: Connection, *, write: bool) -> None:
-        self.calendar = CalendarRepository(conn, write=write)
+    def __init__(self, conn: Connection, *, write: bool, cache: CalendarCache) -> None:
+        self.calendar = CalendarRepository(conn, write=write, cache=cache)
         self.patients = PatientRepository(conn, write=write)
         self.appointments = AppointmentRepository(conn, write=write)
         self.outbox = OutboxRepository(conn, write=write)

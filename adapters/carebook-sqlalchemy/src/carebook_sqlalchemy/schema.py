@@ -85,6 +85,8 @@ class OrganisationRow(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     data: Mapped[str] = mapped_column(Text)
+    calendar_version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    """Bumped in the same transaction as any change to the organisation's calendar."""
 
 
 class LocationRow(Base):

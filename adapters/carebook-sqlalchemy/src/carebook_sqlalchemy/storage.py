@@ -14,6 +14,7 @@ from carebook_sqlalchemy.engine import WRITE_OPTION, make_engine, parse_url, red
 from carebook_sqlalchemy.errors import translate
 from carebook_sqlalchemy.repositories import (
     AppointmentRepository,
+    CalendarCache,
     CalendarRepository,
     InboxRepository,
     OutboxRepository,
@@ -77,7 +78,7 @@ class SqlUnitOfWork:
         except SQLAlchemyError as exc:
             self._close()
             raise self._storage.error(exc) from None
-        repos = Repositories(self._conn, write=self._write)
+        repos = Repositories(self._conn, write=self._write, cache=self._storage.calendars)
         where, secret = self._storage.display_url, self._storage.secret
         for name in ("calendar", "patients", "appointments", "outbox", "inbox"):
             setattr(self, name, _Translating(getattr(repos, name), where, secret))
@@ -132,6 +133,8 @@ class SqlStorage:
         self.display_url = redact(parsed)
         self.secret = parsed.password if isinstance(parsed.password, str) else None
         self.engine = make_engine(parsed, echo=echo, **engine_options)
+        self.calendars = CalendarCache()
+        """Decoded calendars of this process, reused while their version is current."""
         from carebook_sqlalchemy import migrate as migrations
 
         try:

@@ -78,6 +78,7 @@ def upgrade() -> None:
         "organisations",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("calendar_version", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
     )
     for table in ("locations", "practitioners", "services", "patients"):
