@@ -61,7 +61,7 @@ def examples(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks in tests/benchmarks, with their printed results shown."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[postgres]")
     session.run(
         "python",
         "-m",

@@ -70,9 +70,12 @@ class WorkerResult:
     failed: int = 0
     started: float = 0.0  # time.monotonic() (system-wide on Linux) at the measured start
     finished: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time in the measured phase
+    system_busy: float = -1.0  # share of all CPUs busy in the measured phase (Linux), or -1
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     profile: str = ""
+    profile_own: str = ""
     profile_bookings: int = 0
     statements: int = 0
     error: str = ""
@@ -83,16 +86,18 @@ def sql_engine(cb: Carebook) -> Any:
     return getattr(cb.storage, "engine", None)
 
 
-def profile_text(profile: cProfile.Profile, top: int = 15) -> str:
-    """The ``top`` functions by cumulative time, paths shortened to stay readable."""
+def profile_text(
+    profile: cProfile.Profile, top: int = 15, key: pstats.SortKey = pstats.SortKey.CUMULATIVE
+) -> str:
+    """The ``top`` functions by ``key`` (cumulative time by default), paths shortened."""
     buffer = io.StringIO()
     stats = pstats.Stats(profile, stream=buffer)
-    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
+    stats.sort_stats(key).print_stats(top)
     lines = []
     for line in buffer.getvalue().splitlines():
         if not line.strip() or line.lstrip().startswith(("Ordered by", "List reduced")):
             continue
-        for marker in ("/site-packages/", "/src/", "/lib/python3.11/"):
+        for marker in ("/site-packages/", "/src/", "/tests/", "/lib/python3.11/"):
             head, sep, tail = line.rpartition(marker)
             if sep:
                 start = head.rfind(" ") + 1
@@ -102,11 +107,23 @@ def profile_text(profile: cProfile.Profile, top: int = 15) -> str:
     return "\n".join(lines)
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs from /proc/stat; (0, 0) where there is none."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def _slots(plan: BookingPlan) -> Iterator[tuple[PractitionerId, PatientId, pendulum.DateTime]]:
     """Back-to-back slots from the day after ``now``: practitioner k with patient k, so
     neither a practitioner nor a patient is ever booked twice at one time."""
-    first = pendulum.parse(plan.now).start_of("day").add(days=1)
-    assert isinstance(first, pendulum.DateTime)
+    now = pendulum.parse(plan.now)
+    assert isinstance(now, pendulum.DateTime)
+    first = now.start_of("day").add(days=1)
     per_day = 24 * 60 // plan.slot_minutes
     day = 0
     while True:
@@ -169,6 +186,8 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
         barrier.wait(BARRIER_TIMEOUT)
 
         # Measured phase.
+        busy0, total0 = _cpu_ticks()
+        cpu0 = time.process_time()
         result.started = time.monotonic()
         deadline = result.started + plan.seconds
         while True:
@@ -181,6 +200,10 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
             if end >= deadline:
                 break
         result.finished = time.monotonic()
+        result.cpu_seconds = time.process_time() - cpu0
+        busy1, total1 = _cpu_ticks()
+        if total1 > total0:
+            result.system_busy = (busy1 - busy0) / (total1 - total0)
         barrier.wait(BARRIER_TIMEOUT)
 
         # Profiled phase: every worker keeps booking so the profiled one runs under the
@@ -204,6 +227,7 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
         if profile is not None:
             profile.disable()
             result.profile = profile_text(profile)
+            result.profile_own = profile_text(profile, 10, pstats.SortKey.TIME)
             result.statements = statements[0]
     finally:
         cb.close()
