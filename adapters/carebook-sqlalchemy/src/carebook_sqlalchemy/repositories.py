@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 import pendulum
-from sqlalchemy import Connection, Table, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    bindparam,
+    cast,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from carebook.domain.appointment import Appointment, AppointmentStatus
@@ -234,45 +246,75 @@ def _epoch_or_none(value: pendulum.DateTime | None) -> int | None:
     return None if value is None else to_epoch(value)
 
 
+class UuidCache:
+    """Parsed UUIDs by their text form (ids are read as text: parsing is cheaper here,
+    once, than a UUID per row in the driver), bounded.
+
+    A busy-time query returns thousands of appointment ids, and the same ones again on
+    the next search of that week; parsing each costs more than the rest of the row.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._parsed: dict[str, uuid.UUID] = {}
+        self._limit = limit
+
+    def __call__(self, value: str) -> uuid.UUID:
+        found = self._parsed.get(value)
+        if found is None:
+            if len(self._parsed) >= self._limit:
+                self._parsed.clear()
+            found = self._parsed[value] = uuid.UUID(value)
+        return found
+
+
 class AppointmentRepository(_Base):
+    def __init__(self, conn: Connection, *, write: bool, ids: UuidCache) -> None:
+        super().__init__(conn, write=write)
+        self._ids = ids
+
     def get(self, appointment_id: AppointmentId) -> Appointment | None:
         return self._one(APPOINTMENTS, appointment_id, Appointment)
 
     def add(self, appointment: Appointment, *, now: pendulum.DateTime) -> None:
+        """Insert. On PostgreSQL the exclusion constraints refuse an overlap (23P01 ->
+        SlotUnavailableError); on SQLite, whose writers are serialised by BEGIN
+        IMMEDIATE, the overlap is re-checked here, inside the transaction."""
         self._require_write()
         start, end = appointment.occupied_epochs
         if appointment.occupies(now):
             self._release_expired_holds(appointment, start, end, to_epoch(now))
-            clash = self.busy_intervals(
-                start,
-                end,
-                now=now,
-                practitioner_ids=(appointment.practitioner_id,),
-                patient_ids=(appointment.patient_id,),
-                resource_ids=appointment.resource_ids,
-            )
-            if clash:
-                kind, owner = clash[0].owner_kind, clash[0].owner_id
-                raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
+            if self._conn.dialect.name != "postgresql":
+                clash = self.busy_intervals(
+                    start,
+                    end,
+                    now=now,
+                    practitioner_ids=(appointment.practitioner_id,),
+                    patient_ids=(appointment.patient_id,),
+                    resource_ids=appointment.resource_ids,
+                )
+                if clash:
+                    kind, owner = clash[0].owner_kind, clash[0].owner_id
+                    raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
         blocks = _blocks_time(appointment) and appointment.occupies(now)
         expiry = _epoch_or_none(appointment.hold_expires_at)
         self._conn.execute(
-            APPOINTMENTS.insert().values(
-                id=appointment.id,
-                organisation_id=appointment.organisation_id,
-                location_id=appointment.location_id,
-                practitioner_id=appointment.practitioner_id,
-                patient_id=appointment.patient_id,
-                status=appointment.status.value,
-                start_at=to_epoch(appointment.start),
-                occupied_start=start,
-                occupied_end=end,
-                hold_expires_at=expiry,
-                blocks_time=blocks,
-                idempotency_key=appointment.idempotency_key,
-                version=appointment.version,
-                data=dumps(appointment),
-            )
+            _INSERT_APPOINTMENT,
+            {
+                "id": appointment.id,
+                "organisation_id": appointment.organisation_id,
+                "location_id": appointment.location_id,
+                "practitioner_id": appointment.practitioner_id,
+                "patient_id": appointment.patient_id,
+                "status": appointment.status.value,
+                "start_at": to_epoch(appointment.start),
+                "occupied_start": start,
+                "occupied_end": end,
+                "hold_expires_at": expiry,
+                "blocks_time": blocks,
+                "idempotency_key": appointment.idempotency_key,
+                "version": appointment.version,
+                "data": dumps(appointment),
+            },
         )
         if appointment.resource_ids:
             self._conn.execute(
@@ -295,39 +337,17 @@ class AppointmentRepository(_Base):
     ) -> None:
         """Holds past their expiry stop blocking time before a new row claims it (the
         hold itself stays ``proposed`` until the expiry sweep cancels it)."""
-        owners = or_(
-            APPOINTMENTS.c.practitioner_id == appointment.practitioner_id,
-            APPOINTMENTS.c.patient_id == appointment.patient_id,
-        )
+        params = {
+            "start": start,
+            "end": end,
+            "now": now,
+            "practitioner": appointment.practitioner_id,
+            "patient": appointment.patient_id,
+            "resources": list(appointment.resource_ids),
+        }
+        self._conn.execute(_RELEASE_APPOINTMENTS, params)
         if appointment.resource_ids:
-            owners = or_(
-                owners,
-                APPOINTMENTS.c.id.in_(
-                    select(APPT_RESOURCES.c.appointment_id).where(
-                        APPT_RESOURCES.c.resource_id.in_(appointment.resource_ids),
-                        APPT_RESOURCES.c.occupied_start < end,
-                        APPT_RESOURCES.c.occupied_end > start,
-                    )
-                ),
-            )
-        expired = select(APPOINTMENTS.c.id).where(
-            APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
-            APPOINTMENTS.c.blocks_time.is_(True),
-            APPOINTMENTS.c.hold_expires_at <= now,
-            APPOINTMENTS.c.occupied_start < end,
-            APPOINTMENTS.c.occupied_end > start,
-            owners,
-        )
-        ids = list(self._conn.execute(expired).scalars())
-        if ids:
-            self._conn.execute(
-                update(APPOINTMENTS).where(APPOINTMENTS.c.id.in_(ids)).values(blocks_time=False)
-            )
-            self._conn.execute(
-                update(APPT_RESOURCES)
-                .where(APPT_RESOURCES.c.appointment_id.in_(ids))
-                .values(blocks_time=False)
-            )
+            self._conn.execute(_RELEASE_RESOURCES, params)
 
     def update(self, appointment: Appointment) -> None:
         self._require_write()
@@ -402,53 +422,26 @@ class AppointmentRepository(_Base):
         now: pendulum.DateTime,
     ) -> list[BusyInterval]:
         """One statement: a UNION ALL branch per kind of owner asked for."""
-        now_s = to_epoch(now)
-        branches = []
-        a, r = APPOINTMENTS.c, APPT_RESOURCES.c
-        live = or_(a.hold_expires_at.is_(None), a.hold_expires_at > now_s)
-        for kind, column, ids in (
-            (PRACTITIONER, a.practitioner_id, practitioner_ids),
-            (PATIENT, a.patient_id, patient_ids),
-        ):
-            if ids:
-                branches.append(
-                    select(
-                        literal(kind).label("kind"),
-                        column.label("owner"),
-                        a.occupied_start,
-                        a.occupied_end,
-                        a.id.label("appt"),
-                    ).where(
-                        a.blocks_time.is_(True),
-                        column.in_(list(ids)),
-                        a.occupied_start < end,
-                        a.occupied_end > start,
-                        live,
-                    )
-                )
-        if resource_ids:
-            branches.append(
-                select(
-                    literal(RESOURCE).label("kind"),
-                    r.resource_id.label("owner"),
-                    r.occupied_start,
-                    r.occupied_end,
-                    r.appointment_id.label("appt"),
-                ).where(
-                    r.blocks_time.is_(True),
-                    r.resource_id.in_(list(resource_ids)),
-                    r.occupied_start < end,
-                    r.occupied_end > start,
-                    or_(r.hold_expires_at.is_(None), r.hold_expires_at > now_s),
-                )
-            )
-        if not branches:
+        wanted = (bool(practitioner_ids), bool(patient_ids), bool(resource_ids))
+        if not any(wanted):
             return []
-        stmt = branches[0] if len(branches) == 1 else union_all(*branches)
-        owners = {o: o for o in (*practitioner_ids, *patient_ids, *resource_ids)}
+        params = {
+            "start": start,
+            "end": end,
+            "now": to_epoch(now),
+            "practitioners": list(practitioner_ids),
+            "patients": list(patient_ids),
+            "resources": list(resource_ids),
+        }
+        owners: dict[object, uuid.UUID] = {}
+        for owner in (*practitioner_ids, *patient_ids, *resource_ids):
+            owners[owner] = owner
+            owners[owner.hex] = owner  # SQLite's CHAR(32) cast to text
+            owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
+        rows = self._conn.execute(_busy_statement(wanted), params).all()
+        ids = self._ids
         return [
-            BusyInterval(kind, owners.get(owner, owner), s, e, appt)
-            for kind, owner, s, e, appt in self._conn.execute(stmt)
+            BusyInterval(kind, owners[owner], s, e, ids(appt)) for kind, owner, s, e, appt in rows
         ]
 
     def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:
@@ -463,6 +456,70 @@ class AppointmentRepository(_Base):
         )
         found = [loads(d, Appointment) for d in self._conn.execute(stmt).scalars()]
         return [h for h in found if not h.occupies(now)]
+
+
+def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str) -> Any:
+    c = table.c
+    return select(
+        literal(kind).label("kind"),
+        cast(c[owner], String).label("owner"),
+        c.occupied_start,
+        c.occupied_end,
+        cast(c[appt], String).label("appt"),
+    ).where(
+        c[owner].in_(bindparam(ids, expanding=True)),
+        c.occupied_end > bindparam("start"),
+        c.occupied_start < bindparam("end"),
+        c.blocks_time.is_(True),
+        or_(c.hold_expires_at.is_(None), c.hold_expires_at > bindparam("now")),
+    )
+
+
+_BRANCHES = (
+    _busy_branch(PRACTITIONER, APPOINTMENTS, "practitioner_id", "practitioners", "id"),
+    _busy_branch(PATIENT, APPOINTMENTS, "patient_id", "patients", "id"),
+    _busy_branch(RESOURCE, APPT_RESOURCES, "resource_id", "resources", "appointment_id"),
+)
+
+
+@functools.cache
+def _busy_statement(wanted: tuple[bool, bool, bool]) -> Any:
+    """The busy-time query for the kinds of owner asked for, built once per shape."""
+    branches = [branch for branch, on in zip(_BRANCHES, wanted, strict=True) if on]
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+_INSERT_APPOINTMENT = APPOINTMENTS.insert()
+
+_EXPIRED_OVERLAPPING = (
+    APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
+    APPOINTMENTS.c.blocks_time.is_(True),
+    APPOINTMENTS.c.hold_expires_at <= bindparam("now"),
+    APPOINTMENTS.c.occupied_start < bindparam("end"),
+    APPOINTMENTS.c.occupied_end > bindparam("start"),
+)
+_RELEASE_APPOINTMENTS = (
+    update(APPOINTMENTS)
+    .where(
+        *_EXPIRED_OVERLAPPING,
+        or_(
+            APPOINTMENTS.c.practitioner_id == bindparam("practitioner"),
+            APPOINTMENTS.c.patient_id == bindparam("patient"),
+        ),
+    )
+    .values(blocks_time=False)
+)
+_RELEASE_RESOURCES = (
+    update(APPT_RESOURCES)
+    .where(
+        APPT_RESOURCES.c.resource_id.in_(bindparam("resources", expanding=True)),
+        APPT_RESOURCES.c.blocks_time.is_(True),
+        APPT_RESOURCES.c.hold_expires_at <= bindparam("now"),
+        APPT_RESOURCES.c.occupied_start < bindparam("end"),
+        APPT_RESOURCES.c.occupied_end > bindparam("start"),
+    )
+    .values(blocks_time=False)
+)
 
 
 class OutboxRepository(_Base):
@@ -514,9 +571,11 @@ class InboxRepository(_Base):
 class Repositories:
     """Every repository of one unit of work."""
 
-    def __init__(self, conn: Connection, *, write: bool, cache: CalendarCache) -> None:
+    def __init__(
+        self, conn: Connection, *, write: bool, cache: CalendarCache, ids: UuidCache
+    ) -> None:
         self.calendar = CalendarRepository(conn, write=write, cache=cache)
         self.patients = PatientRepository(conn, write=write)
-        self.appointments = AppointmentRepository(conn, write=write)
+        self.appointments = AppointmentRepository(conn, write=write, ids=ids)
         self.outbox = OutboxRepository(conn, write=write)
         self.inbox = InboxRepository(conn, write=write)

@@ -4,7 +4,12 @@ Calendar rows keep the domain value as canonical JSON (``data``) beside the colu
 queries filter on. Appointments keep their time as epoch seconds, so one busy-time
 query serves SQLite and PostgreSQL alike. ``blocks_time`` says whether a row still
 occupies its span: true for every occupying status, and for a hold until it is
-released after expiry. On PostgreSQL, exclusion constraints over
+released after expiry.
+
+Busy-time indexes lead with the owner and ``occupied_end``: a window's scan covers what
+ends after the window starts (the window and the future), never the history, and the
+index holds every column the busy query reads. On PostgreSQL, exclusion
+constraints over
 ``int8range(occupied_start, occupied_end)`` (half-open) make overlaps impossible for a
 practitioner, a patient and a resource.
 """
@@ -135,9 +140,36 @@ class AppointmentRow(Base):
     __table_args__ = (
         CheckConstraint("occupied_end > occupied_start", name="occupied_span_positive"),
         _blocks_time_matches_status(),
-        Index("ix_appointments_practitioner_time", "practitioner_id", "occupied_start"),
-        Index("ix_appointments_patient_time", "patient_id", "occupied_start"),
+        Index(
+            "ix_appointments_practitioner_time",
+            "practitioner_id",
+            "occupied_end",
+            "occupied_start",
+            "blocks_time",
+            "hold_expires_at",
+            "id",
+        ),
+        Index(
+            "ix_appointments_patient_time",
+            "patient_id",
+            "occupied_end",
+            "occupied_start",
+            "blocks_time",
+            "hold_expires_at",
+            "id",
+        ),
         Index("ix_appointments_status_hold", "status", "hold_expires_at"),
+        # A search over many owners reads one time range instead of probing per owner.
+        Index(
+            "ix_appointments_window",
+            "occupied_end",
+            "occupied_start",
+            "practitioner_id",
+            "patient_id",
+            "blocks_time",
+            "hold_expires_at",
+            "id",
+        ),
         _no_overlap("practitioner_id", "ex_appointments_practitioner_overlap"),
         _no_overlap("patient_id", "ex_appointments_patient_overlap"),
     )
@@ -162,7 +194,24 @@ class AppointmentResourceRow(Base):
     __tablename__ = "appointment_resources"
     __table_args__ = (
         CheckConstraint("occupied_end > occupied_start", name="occupied_span_positive"),
-        Index("ix_appointment_resources_resource_time", "resource_id", "occupied_start"),
+        Index(
+            "ix_appointment_resources_resource_time",
+            "resource_id",
+            "occupied_end",
+            "occupied_start",
+            "blocks_time",
+            "hold_expires_at",
+            "appointment_id",
+        ),
+        Index(
+            "ix_appointment_resources_window",
+            "occupied_end",
+            "occupied_start",
+            "resource_id",
+            "blocks_time",
+            "hold_expires_at",
+            "appointment_id",
+        ),
         _no_overlap("resource_id", "ex_appointment_resources_resource_overlap"),
     )
 

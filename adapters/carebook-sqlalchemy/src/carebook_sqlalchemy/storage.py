@@ -20,6 +20,7 @@ from carebook_sqlalchemy.repositories import (
     OutboxRepository,
     PatientRepository,
     Repositories,
+    UuidCache,
 )
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -78,7 +79,9 @@ class SqlUnitOfWork:
         except SQLAlchemyError as exc:
             self._close()
             raise self._storage.error(exc) from None
-        repos = Repositories(self._conn, write=self._write, cache=self._storage.calendars)
+        repos = Repositories(
+            self._conn, write=self._write, cache=self._storage.calendars, ids=self._storage.ids
+        )
         where, secret = self._storage.display_url, self._storage.secret
         for name in ("calendar", "patients", "appointments", "outbox", "inbox"):
             setattr(self, name, _Translating(getattr(repos, name), where, secret))
@@ -134,6 +137,7 @@ class SqlStorage:
         self.secret = parsed.password if isinstance(parsed.password, str) else None
         self.engine = make_engine(parsed, echo=echo, **engine_options)
         self.calendars = CalendarCache()
+        self.ids = UuidCache()
         """Decoded calendars of this process, reused while their version is current."""
         from carebook_sqlalchemy import migrate as migrations
 

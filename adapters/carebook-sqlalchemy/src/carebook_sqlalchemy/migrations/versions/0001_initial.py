@@ -153,13 +153,35 @@ def upgrade() -> None:
     op.create_index(
         "ix_appointments_practitioner_time",
         "appointments",
-        ["practitioner_id", "occupied_start"],
+        [
+            "practitioner_id",
+            "occupied_end",
+            "occupied_start",
+            "blocks_time",
+            "hold_expires_at",
+            "id",
+        ],
         unique=False,
     )
     op.create_index(
-        "ix_appointments_patient_time", "appointments", ["patient_id", "occupied_start"]
+        "ix_appointments_patient_time",
+        "appointments",
+        ["patient_id", "occupied_end", "occupied_start", "blocks_time", "hold_expires_at", "id"],
     )
     op.create_index("ix_appointments_status_hold", "appointments", ["status", "hold_expires_at"])
+    op.create_index(
+        "ix_appointments_window",
+        "appointments",
+        [
+            "occupied_end",
+            "occupied_start",
+            "practitioner_id",
+            "patient_id",
+            "blocks_time",
+            "hold_expires_at",
+            "id",
+        ],
+    )
 
     op.create_table(
         "appointment_resources",
@@ -191,7 +213,26 @@ def upgrade() -> None:
     op.create_index(
         "ix_appointment_resources_resource_time",
         "appointment_resources",
-        ["resource_id", "occupied_start"],
+        [
+            "resource_id",
+            "occupied_end",
+            "occupied_start",
+            "blocks_time",
+            "hold_expires_at",
+            "appointment_id",
+        ],
+    )
+    op.create_index(
+        "ix_appointment_resources_window",
+        "appointment_resources",
+        [
+            "occupied_end",
+            "occupied_start",
+            "resource_id",
+            "blocks_time",
+            "hold_expires_at",
+            "appointment_id",
+        ],
     )
 
     op.create_table(
