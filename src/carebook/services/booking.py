@@ -14,7 +14,13 @@ from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import AppointmentId, PatientId
 from carebook.domain.instants import Interval, to_epoch
 from carebook.domain.rules import BookingRequest, RuleContext, run_rules
-from carebook.errors import IdempotencyConflictError, NotFoundError, ValidationError
+from carebook.errors import (
+    IdempotencyConflictError,
+    NotFoundError,
+    RuleRejectedError,
+    SlotUnavailableError,
+    ValidationError,
+)
 from carebook.ports import UnitOfWork
 from carebook.services import authz
 from carebook.services.commands import BookAppointment, HoldSlot, fingerprint, scoped_key
@@ -187,7 +193,16 @@ def book(
         uow.outbox.append(events)
         return appointment
 
-    appointment = deps.write(work)
+    try:
+        appointment = deps.write(work)
+    except (SlotUnavailableError, RuleRejectedError):
+        # A concurrent retry of this very request may have taken the slot first; it
+        # committed while this one was checking, so look for it before refusing.
+        with deps.storage.unit_of_work() as uow:
+            winner = uow.appointments.by_idempotency_key(key)
+            if winner is None or winner.request_fingerprint != digest:
+                raise
+            return authz.load_appointment(uow, actor, winner.id)
     if replayed:
         return appointment
     deps.info(stamp, "booked appointment=%s status=%s", appointment.id, appointment.status)

@@ -47,7 +47,7 @@ def parse_url(url: str | URL) -> URL:
             raise ConfigurationError("the sqlalchemy storage needs a 'url' option")
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise ConfigurationError(
                 f"malformed storage URL {redact(url)!r}: expected e.g. 'sqlite:///clinic.db' "
                 "or 'postgresql://user@host:5432/dbname'"

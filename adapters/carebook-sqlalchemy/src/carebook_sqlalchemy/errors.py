@@ -62,6 +62,10 @@ def translate(exc: SQLAlchemyError, where: str) -> CarebookError:
         state in (None, "08001", "08006") and ("connect" in text or "unable to open" in text)
     ):
         return StorageError(f"cannot reach the database at {where}: {_first_line(exc)}")
+    if state is None and type(exc.orig).__module__.split(".")[0] == "psycopg":
+        # psycopg reports failures to reach a server (DNS, refused, timed out) with no
+        # SQLSTATE: the server never answered.
+        return StorageError(f"cannot reach the database at {where}: {_first_line(exc)}")
     if state is not None and state.startswith("23"):
         return ConflictError(f"the change breaks a database constraint ({state})")
     return StorageError(f"database error at {where} ({state or type(exc.orig).__name__})")

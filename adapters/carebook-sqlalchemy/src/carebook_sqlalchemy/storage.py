@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from carebook.errors import CarebookError, ConfigurationError, StorageError
@@ -68,14 +68,14 @@ class SqlUnitOfWork:
         self._storage = storage
         self._write = write
         self._conn: Connection | None = None
-        self._tx: RootTransaction | None = None
+
         self.committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
             conn = self._storage.engine.connect()
             self._conn = conn.execution_options(**{WRITE_OPTION: self._write})
-            self._tx = self._conn.begin()
+            self._conn.begin()
         except SQLAlchemyError as exc:
             self._close()
             raise self._storage.error(exc) from None
@@ -106,18 +106,19 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if not self._write:
             raise StorageError("this unit of work is read-only; open it with write=True")
-        assert self._conn is not None and self._tx is not None, "use the unit of work in 'with'"
+        assert self._conn is not None, "use the unit of work in a 'with' block"
         try:
-            self._tx.commit()
+            self._conn.commit()
         except SQLAlchemyError as exc:
             raise self._storage.error(exc) from None
+        # The next statement (if any) begins a new transaction by itself; nothing is
+        # locked between a commit and the end of the ``with`` block.
         self.committed = True
-        self._tx = self._conn.begin()
 
     def rollback(self) -> None:
-        if self._tx is not None and self._tx.is_active:
+        if self._conn is not None and self._conn.in_transaction():
             try:
-                self._tx.rollback()
+                self._conn.rollback()
             except SQLAlchemyError as exc:
                 raise self._storage.error(exc) from None
 
@@ -162,6 +163,17 @@ class SqlStorage:
             raise ConfigurationError(f"unknown sqlalchemy storage options: {sorted(unknown)}")
         if "url" not in options:
             raise ConfigurationError("the sqlalchemy storage needs a 'url' option")
+        for name in ("migrate", "echo"):
+            if name in options and not isinstance(options[name], bool):
+                raise ConfigurationError(
+                    f"sqlalchemy storage option {name!r} must be true or false"
+                )
+        for name in ("pool_size", "max_overflow", "busy_timeout_ms"):
+            value = options.get(name, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigurationError(
+                    f"sqlalchemy storage option {name!r} must be a whole number >= 0"
+                )
         rest = {k: v for k, v in options.items() if k != "url"}
         return cls(options["url"], **rest)
 
