@@ -24,9 +24,32 @@ def _dev_requirement(name: str) -> str:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (benchmarks excluded); extra arguments go to pytest."""
-    session.install("-e", ".[test]")
+    """The whole test suite, core and adapters (benchmarks excluded); extra arguments
+    go to pytest."""
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def tests_core(session: nox.Session) -> None:
+    """The core's tests with no adapter installed: carebook needs no SQLAlchemy."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests", *session.posargs)
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """The concurrency tests at full size (PostgreSQL 16 processes x 200 attempts,
+    SQLite 8 x 200); CI runs them at 16 x 50 and 8 x 50."""
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "adapters/carebook-sqlalchemy/tests/test_concurrency.py",
+        *session.posargs,
+        env={"CAREBOOK_STRESS_SCALE": "full"},
+    )
 
 
 @nox.session
@@ -41,14 +64,16 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict (configured in pyproject.toml) over src and tests."""
-    session.install("-e", ".[test]", _dev_requirement("mypy"))
-    session.run("mypy", "src", "tests")
+    session.install(
+        "-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]", _dev_requirement("mypy")
+    )
+    session.run("mypy")
 
 
 @nox.session
 def examples(session: nox.Session) -> None:
     """Run every examples/*.py script; the session fails if any script exits non-zero."""
-    session.install("-e", ".")
+    session.install("-e", ".", "-e", "adapters/carebook-sqlalchemy")
     scripts = sorted((ROOT / "examples").glob("*.py"))
     if not scripts:
         session.log("no example scripts found")
