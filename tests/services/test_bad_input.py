@@ -17,29 +17,24 @@ import pytest
 import carebook
 from carebook import (
     Actor,
-    Appointment,
     AppointmentId,
     AvailabilityQuery,
     BookAppointment,
     BookingPolicy,
     CancelAppointment,
-    Carebook,
     CarebookConfig,
     CarebookError,
     Closure,
     ConfigurationError,
-    Event,
     HoldSlot,
     Interval,
     Location,
     LocationId,
     Money,
     NotFoundError,
-    Organisation,
     OrganisationId,
     Patient,
     PatientId,
-    Practitioner,
     PractitionerId,
     RuleRejectedError,
     Service,
@@ -49,172 +44,8 @@ from carebook import (
     WorkingPlan,
 )
 from carebook.builtin.clocks import ManualClock
-from carebook.builtin.notifiers import RecordingNotifier
-from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain.clinic import ClinicCalendar
-from carebook.ports import Notification
-
-# --- a small clinic, built through the public API ------------------------------------
-
-T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
-"""Monday 08:00 UTC; Europe/London is on UTC until the end of March."""
-DAY = pendulum.datetime(2025, 3, 4, tz="UTC")
-"""Tuesday: the day appointments are booked for."""
-
-
-def at(hour: int, minute: int = 0) -> pendulum.DateTime:
-    return DAY.add(hours=hour, minutes=minute)
-
-
-@attrs.define
-class World:
-    cb: Carebook
-    clock: ManualClock
-    org: Organisation
-    loc: Location
-    pr: Practitioner
-    svc: Service
-    patients: list[Patient]
-
-    @property
-    def alice(self) -> Patient:
-        return self.patients[0]
-
-    @property
-    def bob(self) -> Patient:
-        return self.patients[1]
-
-    @property
-    def staff(self) -> Actor:
-        return Actor.staff(self.loc.id)
-
-    def new_patient(self, contact_ref: str | None = None) -> Patient:
-        patient = self.cb.admin.register_patient(
-            Actor.admin(),
-            organisation_id=self.org.id,
-            contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}",
-        )
-        self.patients.append(patient)
-        return patient
-
-    def command(
-        self,
-        patient: Patient,
-        start: pendulum.DateTime,
-        *,
-        key: str | None = None,
-        services: tuple[Service, ...] | None = None,
-        practitioner: Practitioner | None = None,
-        hold_id: carebook.AppointmentId | None = None,
-    ) -> BookAppointment:
-        return BookAppointment(
-            location_id=self.loc.id,
-            practitioner_id=(practitioner or self.pr).id,
-            patient_id=patient.id,
-            service_ids=tuple(s.id for s in (services or (self.svc,))),
-            start=start,
-            idempotency_key=key or uuid.uuid4().hex,
-            hold_id=hold_id,
-        )
-
-    def book(
-        self,
-        patient: Patient,
-        start: pendulum.DateTime,
-        *,
-        actor: Actor | None = None,
-        correlation_id: str | None = None,
-        **kwargs: Any,
-    ) -> Appointment:
-        return self.cb.book(
-            actor or Actor.patient(patient.id),
-            self.command(patient, start, **kwargs),
-            correlation_id=correlation_id,
-        )
-
-    def hold_command(self, patient: Patient, start: pendulum.DateTime) -> HoldSlot:
-        return HoldSlot(
-            location_id=self.loc.id,
-            practitioner_id=self.pr.id,
-            patient_id=patient.id,
-            service_ids=(self.svc.id,),
-            start=start,
-        )
-
-    def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
-        return self.cb.hold(Actor.patient(patient.id), self.hold_command(patient, start))
-
-    def appointments(self) -> list[Appointment]:
-        """Every appointment of every patient, as stored."""
-        return [
-            a for p in self.patients for a in self.cb.patient_appointments(Actor.system(), p.id)
-        ]
-
-    def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
-        """Offered starts on DAY for the default service and practitioner."""
-        query = AvailabilityQuery(
-            service_ids=(self.svc.id,),
-            window=Interval(DAY, DAY.add(days=1)),
-            practitioner_ids={self.pr.id},
-            patient_id=patient.id if patient else None,
-        )
-        return [s.start for s in self.cb.search_availability(Actor.system(), self.org.id, query)]
-
-    @property
-    def sent(self) -> list[Notification]:
-        notifier = self.cb.notifiers["recording"]
-        assert isinstance(notifier, RecordingNotifier)
-        return notifier.sent
-
-    def snapshot(self) -> tuple[list[Appointment], list[Event], list[Notification]]:
-        return self.appointments(), self.cb.pending_events(1000), list(self.sent)
-
-    def record_events(self) -> list[Event]:
-        """Subscribe to the in-process publisher; returns the list it fills."""
-        seen: list[Event] = []
-        publisher = self.cb.publisher
-        assert isinstance(publisher, InProcessPublisher)
-        publisher.subscribe(seen.append)
-        return seen
-
-
-def make_world(*, dispatch: str = "inline", **policy: Any) -> World:
-    clock = ManualClock(T0)
-    cb = carebook.bootstrap(
-        CarebookConfig(notifiers=("recording",), dispatch=dispatch), clock=clock
-    )
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)
-    loc = cb.admin.add_location(
-        admin,
-        organisation_id=org.id,
-        name="High Street",
-        timezone="Europe/London",
-        opening_hours=WeeklyHours.every_day("08:00-18:00"),
-    )
-    pr = add_practitioner(cb, org, loc, "Dr Grey")
-    svc = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Consultation",
-        duration=30,
-        price=Money(5000, "GBP"),
-        practitioner_ids={pr.id},
-    )
-    world = World(cb, clock, org, loc, pr, svc, [])
-    world.new_patient()
-    world.new_patient()
-    return world
-
-
-def add_practitioner(cb: Carebook, org: Organisation, loc: Location, name: str) -> Practitioner:
-    return cb.admin.add_practitioner(
-        Actor.admin(),
-        organisation_id=org.id,
-        name=name,
-        plans=[WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))],
-    )
-
+from carebook.testing.world import DAY, T0, World, at, make_world
 
 PLANTED = "tel:+44 7700 900123 alice.smith@example.org"
 """A contact reference that must never appear in an error message."""
