@@ -167,7 +167,13 @@ class TestInProcessPublisher(PublisherContract):
         yield publisher
 
     def test_publishing_without_subscribers_does_nothing(self) -> None:
-        InProcessPublisher().publish(builders.one_event_of_each_type()[0])
+        first, second = builders.one_event_of_each_type()[:2]
+        publisher = InProcessPublisher()
+        publisher.publish(first)  # nobody listens: dropped, not queued
+        seen: list[Event] = []
+        publisher.subscribe(seen.append)
+        publisher.publish(second)
+        assert seen == [second]
 
     def test_calls_each_subscriber_in_subscription_order_for_each_event(self) -> None:
         publisher = InProcessPublisher()
