@@ -4,6 +4,13 @@ SQLite (the embedded default): WAL journal, foreign keys on for every connection
 busy timeout, and write transactions that start with ``BEGIN IMMEDIATE`` so writers
 are serialised before they read (pysqlite's own transaction handling is switched off,
 as SQLAlchemy documents for this purpose). PostgreSQL: psycopg 3.
+
+Stale connections (the server restarted, a proxy dropped an idle socket): a pooled
+PostgreSQL connection that sat idle for more than ``IDLE_PING_SECONDS`` is pinged when
+it is checked out, and replaced if the ping fails, the "pessimistic" disconnect
+handling SQLAlchemy documents, but only for idle connections: a busy pool does not pay a
+round trip per unit of work. A connection lost in the middle of a unit of work surfaces
+as a TransientStorageError, so a write is re-run on a fresh connection.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from carebook.errors import ConfigurationError
 
-__all__ = ["WRITE_OPTION", "make_engine", "parse_url", "redact"]
+__all__ = ["IDLE_PING_SECONDS", "WRITE_OPTION", "make_engine", "parse_url", "redact"]
+
+IDLE_PING_SECONDS = 5.0
+"""A pooled connection idle for longer than this is pinged before it is reused."""
 
 WRITE_OPTION = "carebook_write"
 """Connection execution option: this connection runs a write unit of work."""
@@ -74,11 +84,32 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms, **engine_options)
     try:
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, **engine_options)
+        engine = create_engine(parsed, echo=echo, **engine_options)
     except NoSuchModuleError as exc:
         raise ConfigurationError(
             "PostgreSQL needs psycopg 3: pip install 'carebook-sqlalchemy[postgres]'"
         ) from exc
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["carebook_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("carebook_idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:
+            # The pool discards this connection and checks out another (or a new one).
+            raise DisconnectionError("stale pooled connection") from exc
 
 
 def _enable_wal(cursor: Any, attempts: int = 100) -> None:

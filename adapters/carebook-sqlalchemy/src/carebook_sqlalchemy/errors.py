@@ -3,7 +3,8 @@
 PostgreSQL SQLSTATEs: 23P01 exclusion violation -> SlotUnavailableError; 23505 unique
 violation -> TransientStorageError for a racing idempotency key (the retry finds the
 winner), ConflictError otherwise; 40001 serialization failure and 40P01 deadlock ->
-TransientStorageError (the service layer retries); 28P01/28000 -> StorageError.
+TransientStorageError (the service layer retries); 28P01/28000 -> StorageError. A
+connection lost under a statement -> TransientStorageError (re-run on a fresh one).
 SQLite: "database is locked"/"busy" -> TransientStorageError.
 """
 
@@ -58,6 +59,10 @@ def translate(exc: SQLAlchemyError, where: str) -> CarebookError:
         return StorageError(f"authentication failed at {where} (password not shown)")
     if "database is locked" in text or "database table is locked" in text:
         return TransientStorageError("the SQLite database is busy")
+    if exc.connection_invalidated and exc.statement is not None:
+        # An established connection dropped under a statement: the pool has discarded
+        # it; running the unit of work again opens a fresh one.
+        return TransientStorageError("the database connection was lost")
     if exc.connection_invalidated or (
         state in (None, "08001", "08006") and ("connect" in text or "unable to open" in text)
     ):

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
+import attrs
 import pendulum
 from sqlalchemy import (
     Connection,
@@ -126,9 +127,17 @@ class CalendarRepository(_Base):
     """Calendar rows; every change bumps the organisation's ``calendar_version`` in the
     same transaction, which is what lets :meth:`load` reuse a decoded calendar."""
 
-    def __init__(self, conn: Connection, *, write: bool, cache: CalendarCache) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        write: bool,
+        cache: CalendarCache,
+        seen_versions: dict[uuid.UUID, int],
+    ) -> None:
         super().__init__(conn, write=write)
         self._cache = cache
+        self._seen_versions = seen_versions
         self._changed = False  # this transaction changed a calendar: bypass the cache
 
     def _save(self, table: Table, organisation_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -196,6 +205,12 @@ class CalendarRepository(_Base):
     def load(self, organisation_id: OrganisationId) -> ClinicCalendar | None:
         """One query when this process has the current calendar version decoded; five
         otherwise, whatever the size of the organisation."""
+        if not self._changed:
+            # A patient read in this transaction already told the version: no query.
+            seen = self._seen_versions.get(organisation_id)
+            cached = None if seen is None else self._cache.get(organisation_id, seen)
+            if cached is not None:
+                return cached
         row = self._conn.execute(
             select(ORGS.c.data, ORGS.c.calendar_version).where(ORGS.c.id == organisation_id)
         ).first()
@@ -226,8 +241,21 @@ class CalendarRepository(_Base):
 
 
 class PatientRepository(_Base):
+    def __init__(
+        self, conn: Connection, *, write: bool, seen_versions: dict[uuid.UUID, int]
+    ) -> None:
+        super().__init__(conn, write=write)
+        self._seen_versions = seen_versions
+
     def get(self, patient_id: PatientId) -> Patient | None:
-        return self._one(PATIENTS, patient_id, Patient)
+        """The patient, and (in the same statement) the calendar version of their
+        organisation, which saves the calendar load that usually follows a query."""
+        row = self._conn.execute(_PATIENT_WITH_VERSION, {"id": patient_id}).first()
+        if row is None:
+            return None
+        patient = loads(row.data, Patient)
+        self._seen_versions[patient.organisation_id] = int(row.calendar_version)
+        return patient
 
     def save(self, patient: Patient) -> None:
         self._upsert(
@@ -267,10 +295,28 @@ class UuidCache:
         return found
 
 
+@attrs.frozen
+class _Vetted:
+    """A busy read of this transaction that found no expired hold still blocking time:
+    an insert inside its span and owners needs no release of expired holds, and (on
+    SQLite, whose writers are serialised) no second look for overlaps."""
+
+    start: int
+    end: int
+    now: int
+    owners: frozenset[uuid.UUID]
+
+    def covers(self, appointment: Appointment, start: int, end: int, now: int) -> bool:
+        owners = {appointment.practitioner_id, appointment.patient_id}
+        owners.update(appointment.resource_ids)
+        return self.start <= start and end <= self.end and self.now == now and owners <= self.owners
+
+
 class AppointmentRepository(_Base):
     def __init__(self, conn: Connection, *, write: bool, ids: UuidCache) -> None:
         super().__init__(conn, write=write)
         self._ids = ids
+        self._vetted: list[_Vetted] = []
 
     def get(self, appointment_id: AppointmentId) -> Appointment | None:
         return self._one(APPOINTMENTS, appointment_id, Appointment)
@@ -281,8 +327,12 @@ class AppointmentRepository(_Base):
         IMMEDIATE, the overlap is re-checked here, inside the transaction."""
         self._require_write()
         start, end = appointment.occupied_epochs
-        if appointment.occupies(now):
-            self._release_expired_holds(appointment, start, end, to_epoch(now))
+        epoch_now = to_epoch(now)
+        vetted = any(v.covers(appointment, start, end, epoch_now) for v in self._vetted)
+        # What was vetted held before this write; the next write must look again.
+        self._vetted.clear()
+        if appointment.occupies(now) and not vetted:
+            self._release_expired_holds(appointment, start, end, epoch_now)
             if self._conn.dialect.name != "postgresql":
                 clash = self.busy_intervals(
                     start,
@@ -397,9 +447,7 @@ class AppointmentRepository(_Base):
         raise ConflictError(f"appointment {appointment.id} was changed concurrently")
 
     def by_idempotency_key(self, key: str) -> Appointment | None:
-        data = self._conn.execute(
-            select(APPOINTMENTS.c.data).where(APPOINTMENTS.c.idempotency_key == key)
-        ).scalar()
+        data = self._conn.execute(_BY_IDEMPOTENCY_KEY, {"key": key}).scalar()
         return None if data is None else loads(data, Appointment)
 
     def for_patient(self, patient_id: PatientId) -> list[Appointment]:
@@ -421,14 +469,18 @@ class AppointmentRepository(_Base):
         patient_ids: Collection[uuid.UUID] = (),
         now: pendulum.DateTime,
     ) -> list[BusyInterval]:
-        """One statement: a UNION ALL branch per kind of owner asked for."""
+        """One statement: a UNION ALL branch per kind of owner asked for.
+
+        Rows of holds past their expiry come back too and are dropped here; when there
+        are none, the read vouches for the span (see :class:`_Vetted`).
+        """
         wanted = (bool(practitioner_ids), bool(patient_ids), bool(resource_ids))
         if not any(wanted):
             return []
+        epoch_now = to_epoch(now)
         params = {
             "start": start,
             "end": end,
-            "now": to_epoch(now),
             "practitioners": list(practitioner_ids),
             "patients": list(patient_ids),
             "resources": list(resource_ids),
@@ -440,9 +492,14 @@ class AppointmentRepository(_Base):
             owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
         rows = self._conn.execute(_busy_statement(wanted), params).all()
         ids = self._ids
-        return [
-            BusyInterval(kind, owners[owner], s, e, ids(appt)) for kind, owner, s, e, appt in rows
+        busy = [
+            BusyInterval(kind, owners[owner], s, e, ids(appt))
+            for kind, owner, s, e, appt, expires in rows
+            if expires is None or expires > epoch_now
         ]
+        if self._write and len(busy) == len(rows):
+            self._vetted.append(_Vetted(start, end, epoch_now, frozenset(owners.values())))
+        return busy
 
     def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:
         stmt = (
@@ -466,12 +523,12 @@ def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str) -> An
         c.occupied_start,
         c.occupied_end,
         cast(c[appt], String).label("appt"),
+        c.hold_expires_at.label("expires"),
     ).where(
         c[owner].in_(bindparam(ids, expanding=True)),
         c.occupied_end > bindparam("start"),
         c.occupied_start < bindparam("end"),
         c.blocks_time.is_(True),
-        or_(c.hold_expires_at.is_(None), c.hold_expires_at > bindparam("now")),
     )
 
 
@@ -490,6 +547,16 @@ def _busy_statement(wanted: tuple[bool, bool, bool]) -> Any:
 
 
 _INSERT_APPOINTMENT = APPOINTMENTS.insert()
+_INSERT_OUTBOX = OUTBOX.insert()
+_BY_IDEMPOTENCY_KEY = select(APPOINTMENTS.c.data).where(
+    APPOINTMENTS.c.idempotency_key == bindparam("key")
+)
+
+_PATIENT_WITH_VERSION = (
+    select(PATIENTS.c.data, ORGS.c.calendar_version)
+    .join(ORGS, ORGS.c.id == PATIENTS.c.organisation_id)
+    .where(PATIENTS.c.id == bindparam("id"))
+)
 
 _EXPIRED_OVERLAPPING = (
     APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
@@ -525,21 +592,21 @@ _RELEASE_RESOURCES = (
 class OutboxRepository(_Base):
     def append(self, events: Sequence[Event]) -> None:
         self._require_write()
-        if events:
-            self._conn.execute(
-                OUTBOX.insert(),
-                [
-                    {
-                        "event_id": e.event_id,
-                        "correlation_id": e.correlation_id,
-                        "type": e.type,
-                        "occurred_at": to_epoch(e.occurred_at),
-                        "payload": event_to_json(e),
-                        "dispatched_at": None,
-                    }
-                    for e in events
-                ],
-            )
+        rows = [
+            {
+                "event_id": e.event_id,
+                "correlation_id": e.correlation_id,
+                "type": e.type,
+                "occurred_at": to_epoch(e.occurred_at),
+                "payload": event_to_json(e),
+                "dispatched_at": None,
+            }
+            for e in events
+        ]
+        if len(rows) == 1:  # the usual case: a plain insert, not an executemany
+            self._conn.execute(_INSERT_OUTBOX, rows[0])
+        elif rows:
+            self._conn.execute(_INSERT_OUTBOX, rows)
 
     def pending(self, limit: int = 100) -> list[Event]:
         stmt = (
@@ -574,8 +641,11 @@ class Repositories:
     def __init__(
         self, conn: Connection, *, write: bool, cache: CalendarCache, ids: UuidCache
     ) -> None:
-        self.calendar = CalendarRepository(conn, write=write, cache=cache)
-        self.patients = PatientRepository(conn, write=write)
+        seen_versions: dict[uuid.UUID, int] = {}
+        self.calendar = CalendarRepository(
+            conn, write=write, cache=cache, seen_versions=seen_versions
+        )
+        self.patients = PatientRepository(conn, write=write, seen_versions=seen_versions)
         self.appointments = AppointmentRepository(conn, write=write, ids=ids)
         self.outbox = OutboxRepository(conn, write=write)
         self.inbox = InboxRepository(conn, write=write)
