@@ -38,6 +38,7 @@ __all__ = [
     "WorkerResult",
     "booking_worker",
     "profile_text",
+    "raw_sql_worker",
     "sql_engine",
 ]
 
@@ -231,3 +232,82 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
             result.statements = statements[0]
     finally:
         cb.close()
+
+
+_RAW_BOOKING_SQL = (
+    "SELECT data FROM appointments WHERE idempotency_key = %(key)s",
+    "SELECT patients.data, organisations.calendar_version FROM patients "
+    "JOIN organisations ON organisations.id = patients.organisation_id "
+    "WHERE patients.id = %(patient)s",
+    "SELECT 'practitioner', practitioner_id::text, occupied_start, occupied_end, id::text, "
+    "hold_expires_at FROM appointments WHERE practitioner_id = ANY(%(practitioners)s) "
+    "AND occupied_end > %(start)s AND occupied_start < %(end)s AND blocks_time "
+    "UNION ALL SELECT 'patient', patient_id::text, occupied_start, occupied_end, id::text, "
+    "hold_expires_at FROM appointments WHERE patient_id = ANY(%(patients)s) "
+    "AND occupied_end > %(start)s AND occupied_start < %(end)s AND blocks_time",
+    "INSERT INTO appointments (id, organisation_id, location_id, practitioner_id, "
+    "patient_id, status, start_at, occupied_start, occupied_end, hold_expires_at, "
+    "blocks_time, idempotency_key, version, data) VALUES (%(id)s, %(organisation)s, "
+    "%(location)s, %(practitioner)s, %(patient)s, 'booked', %(start)s, %(start)s, "
+    "%(end)s, NULL, true, %(key)s, 1, %(data)s)",
+    "INSERT INTO outbox (event_id, correlation_id, type, occurred_at, payload, "
+    "dispatched_at) VALUES (%(event)s, %(correlation)s, 'AppointmentBooked', %(now)s, "
+    "%(payload)s, NULL)",
+)
+"""The statements one booking sends on PostgreSQL (see adapters' test_queries), as plain
+SQL for the floor measurement: what any client must at least pay for that round trip
+pattern, with no library code around it."""
+
+
+def raw_sql_worker(plan: BookingPlan, barrier: Barrier, results: Queue[WorkerResult]) -> None:
+    """Replay a booking's statements with psycopg alone for ``plan.seconds``: the floor
+    a Python client of this schema cannot beat on this machine."""
+    import psycopg
+
+    result = WorkerResult(plan.index)
+    try:
+        dsn = plan.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(dsn) as conn:
+            organisation = conn.execute(
+                "SELECT organisation_id FROM locations WHERE id = %s", (plan.location_id,)
+            ).fetchone()
+            assert organisation is not None
+            data = "x" * 700  # about the size of a stored appointment document
+            payload = "y" * 400  # and of an outbox event
+            slots = _slots(plan)
+            barrier.wait(BARRIER_TIMEOUT)
+            cpu0 = time.process_time()
+            result.started = time.monotonic()
+            deadline = result.started + plan.seconds
+            while time.monotonic() < deadline:
+                practitioner, patient, start = next(slots)
+                begin = int(start.timestamp())
+                params = {
+                    "key": f"raw-{uuid.uuid4().hex}",
+                    "patient": patient,
+                    "patients": [patient],
+                    "practitioner": practitioner,
+                    "practitioners": [practitioner],
+                    "start": begin,
+                    "end": begin + plan.slot_minutes * 60,
+                    "id": uuid.uuid4(),
+                    "organisation": organisation[0],
+                    "location": plan.location_id,
+                    "data": data,
+                    "event": uuid.uuid4(),
+                    "correlation": uuid.uuid4().hex,
+                    "now": begin,
+                    "payload": payload,
+                }
+                with conn.transaction():
+                    for sql in _RAW_BOOKING_SQL:
+                        cursor = conn.execute(sql, params)
+                        if cursor.description is not None:
+                            cursor.fetchall()
+                result.booked += 1
+            result.finished = time.monotonic()
+            result.cpu_seconds = time.process_time() - cpu0
+    except BaseException:
+        result.error = traceback.format_exc()
+        barrier.abort()
+    results.put(result)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         WorkerResult,
         booking_worker,
         profile_text,
+        raw_sql_worker,
         sql_engine,
     )
 else:  # imported by module name, as the spawned workers import it (see its docstring)
@@ -72,6 +73,7 @@ else:  # imported by module name, as the spawned workers import it (see its docs
         WorkerResult,
         booking_worker,
         profile_text,
+        raw_sql_worker,
         sql_engine,
     )
 
@@ -82,7 +84,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CLIENTS = 8
 PGBENCH_SCALE = 8
 PGBENCH_SECONDS = 15
-BOOKING_SECONDS = 15.0
+BOOKING_SECONDS = float(os.environ.get("CAREBOOK_BENCH_BOOKING_SECONDS", "15"))
 BOOKING_WARMUP = 25
 PROFILE_SECONDS = 5.0
 PRACTITIONERS_PER_WORKER = 2
@@ -271,12 +273,14 @@ def _booking_plans(url: str) -> list[BookingPlan]:
     ]
 
 
-def _run_workers(plans: list[BookingPlan]) -> list[WorkerResult]:
+def _run_workers(
+    plans: list[BookingPlan], target: Callable[..., None] = booking_worker
+) -> list[WorkerResult]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(plans))
     queue: Queue[WorkerResult] = ctx.Queue()
     processes = [
-        ctx.Process(target=booking_worker, args=(plan, barrier, queue), name=f"bench-{plan.index}")
+        ctx.Process(target=target, args=(plan, barrier, queue), name=f"bench-{plan.index}")
         for plan in plans
     ]
     for process in processes:
@@ -358,6 +362,29 @@ def test_bench_booking_tps_pg_8proc(pg_admin_url: URL, pgbench_tps: float) -> No
     assert failed == 0, "workers own disjoint slots: no booking may fail"
     total = sum(r.booked + r.profile_bookings for r in results) + CLIENTS * BOOKING_WARMUP
     assert stored == total
+
+
+def test_bench_booking_sql_floor_pg_8proc(pg_admin_url: URL, pgbench_tps: float) -> None:
+    """Not a target: the same 8 processes sending only a booking's statements with
+    psycopg (no library code). It bounds what any Python client of this schema and
+    round-trip pattern can reach on this machine, which puts the library's figure and
+    the 0.35 target in proportion."""
+    with scratch_database(pg_admin_url) as db:
+        url = _render(db)
+        results = _run_workers(_booking_plans(url), raw_sql_worker)
+        errors = [f"worker {r.index}:\n{r.error}" for r in results if r.error]
+        assert not errors, "\n".join(errors)
+        stored = _count_appointments(url)
+    booked = sum(r.booked for r in results)
+    wall = max(r.finished for r in results) - min(r.started for r in results)
+    tps = booked / wall
+    bench_line("booking_sql_floor_pg_8proc", tps, "tps", "pgbench_tpcb_8c", tps / pgbench_tps)
+    cpu_ms = sum(r.cpu_seconds for r in results) / max(1, booked) * 1000
+    detail(
+        f"booked={booked} wall_s={wall:.2f}; client CPU per booking {cpu_ms:.2f} ms; "
+        f"5 statements + BEGIN/COMMIT per booking, plain psycopg"
+    )
+    assert stored == booked
 
 
 # -- 3. availability on SQL storage vs memory --------------------------------------------
