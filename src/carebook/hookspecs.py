@@ -11,11 +11,13 @@ from typing import Any, Protocol, TypeVar
 
 import pluggy
 
+from carebook.domain.discounts import DiscountPolicy
 from carebook.domain.events import Event
 from carebook.domain.rules import ReservationRule
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 
 __all__ = [
+    "DiscountPolicyRegister",
     "EventContext",
     "Register",
     "RuleRegister",
@@ -74,7 +76,8 @@ def carebook_register_event_publishers(register: Register[EventPublisher]) -> No
 
 @hookspec
 def carebook_register_payment_gateways(register: Register[PaymentGateway]) -> None:
-    """Register payment gateways by name (none is built in yet)."""
+    """Register payment gateways by name (``"simulated"`` is built in: success, fail,
+    random and timeout modes, with a ledger; see ``carebook.builtin.payments``)."""
 
 
 @hookspec
@@ -92,4 +95,19 @@ def carebook_on_event(event: Event, context: EventContext) -> None:
     Called after commit, at least once per event: an observer with side effects must
     be idempotent (``event.event_id`` is unique). An exception is logged and the event
     is delivered again on the next dispatch.
+    """
+
+
+class DiscountPolicyRegister(Protocol):
+    """``register(policy)``: add a DiscountPolicy; its ``name`` must be unique."""
+
+    def __call__(self, policy: DiscountPolicy) -> None: ...
+
+
+@hookspec
+def carebook_register_discount_policies(register: DiscountPolicyRegister) -> None:
+    """Add discount policies, each an object with a unique ``name`` and a pure
+    ``evaluate(context)``; the built-ins are ``birthday_or_high_value`` (R1) and
+    ``promo_code``. Collected with ``carebook.plugins.collect_discount_policies(pm)``;
+    see docs/hooks.md.
     """

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from carebook import hookspecs
+from carebook.domain.discounts import DiscountPolicy
 from carebook.domain.rules import BUILTIN_RULES, ReservationRule
 from carebook.errors import ConfigurationError, DuplicateAdapterError, UnknownAdapterError
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
@@ -26,7 +27,9 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "AdapterRegistry",
     "Adapters",
+    "DiscountPolicies",
     "collect_adapters",
+    "collect_discount_policies",
     "make_plugin_manager",
 ]
 
@@ -126,3 +129,46 @@ def collect_adapters(pm: pluggy.PluginManager) -> Adapters:
     hook.carebook_register_reservation_rules(register=adapters.add_rule)
     adapters.rules.sort(key=lambda r: r.order)
     return adapters
+
+
+class DiscountPolicies:
+    """Discount policies by unique name; iterating gives them sorted by name, so the
+    order never depends on which plugin loaded first."""
+
+    kind = "discount policy"
+
+    def __init__(self) -> None:
+        self._policies: dict[str, DiscountPolicy] = {}
+
+    def register(self, policy: DiscountPolicy) -> None:
+        if not isinstance(policy, DiscountPolicy):
+            raise ConfigurationError("a discount policy needs 'name' and 'evaluate'")
+        name = policy.name
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("a discount policy needs a non-empty name")
+        if name in self._policies:
+            raise DuplicateAdapterError(self.kind, name)
+        self._policies[name] = policy
+
+    def names(self) -> list[str]:
+        return sorted(self._policies)
+
+    def get(self, name: str) -> DiscountPolicy:
+        """The policy called ``name``; UnknownAdapterError lists the installed ones."""
+        try:
+            return self._policies[name]
+        except KeyError:
+            raise UnknownAdapterError(self.kind, name, self._policies) from None
+
+    def __iter__(self) -> Iterator[DiscountPolicy]:
+        return iter([self._policies[name] for name in self.names()])
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+
+def collect_discount_policies(pm: pluggy.PluginManager) -> DiscountPolicies:
+    """Ask every plugin for its discount policies (the built-ins included)."""
+    policies = DiscountPolicies()
+    pm.hook.carebook_register_discount_policies(register=policies.register)
+    return policies

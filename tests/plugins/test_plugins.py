@@ -147,6 +147,9 @@ class FakeGateway:
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> PaymentIntent:
         return self._set(intent_id, "refunded")
 
+    def retrieve(self, intent_id: str) -> PaymentIntent:
+        return self.intents[intent_id]
+
 
 class ClinicPaused:
     """A reservation rule that refuses every booking while ``paused`` is set."""
@@ -284,7 +287,7 @@ def test_builtin_adapters_are_registered_by_name() -> None:
     assert adapters.clocks.names() == ["manual", "system"]
     assert adapters.notifiers.names() == ["logging", "recording"]
     assert adapters.publishers.names() == ["inprocess", "recording"]
-    assert adapters.payment_gateways.names() == []
+    assert adapters.payment_gateways.names() == ["simulated"]
     assert [r.code for r in adapters.rules] == [r.code for r in BUILTIN_RULES]
 
 
@@ -354,9 +357,9 @@ def test_unknown_adapter_error_lists_third_party_names_too() -> None:
         bootstrap(CarebookConfig(storage="sqlite"), plugin_manager=pm)
 
 
-def test_unknown_payment_gateway_lists_none_installed() -> None:
+def test_unknown_payment_gateway_lists_the_installed_ones() -> None:
     adapters = collect_adapters(make_plugin_manager())
-    with pytest.raises(UnknownAdapterError, match=r"installed: \(none\)"):
+    with pytest.raises(UnknownAdapterError, match=r"installed: simulated"):
         adapters.payment_gateways.create("stripe")
 
 
@@ -449,7 +452,7 @@ def test_third_party_adapters_carry_a_booking_end_to_end() -> None:
 
 def test_payment_gateways_are_registered_by_name() -> None:
     adapters = collect_adapters(make_plugin_manager(plugins=[ThirdPartyPlugin()]))
-    assert adapters.payment_gateways.names() == ["fake-pay"]
+    assert adapters.payment_gateways.names() == ["fake-pay", "simulated"]
     gateway = adapters.payment_gateways.create("fake-pay", {"currency": "EUR"})
     assert isinstance(gateway, PaymentGateway)
     intent = gateway.authorise(amount=5_000, currency="EUR", idempotency_key="p1", metadata={})

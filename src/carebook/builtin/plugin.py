@@ -5,9 +5,11 @@ from __future__ import annotations
 from carebook.builtin.clocks import ManualClock, SystemClock
 from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
+from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
-from carebook.hookspecs import Register, hookimpl
-from carebook.ports import Clock, EventPublisher, Notifier, Storage
+from carebook.domain.discount_policies import BirthdayOrHighValue, PromoCodePolicy
+from carebook.hookspecs import DiscountPolicyRegister, Register, hookimpl
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 
 
 @hookimpl
@@ -31,3 +33,14 @@ def carebook_register_notifiers(register: Register[Notifier]) -> None:
 def carebook_register_event_publishers(register: Register[EventPublisher]) -> None:
     register("inprocess", InProcessPublisher.from_options)
     register("recording", RecordingPublisher.from_options)
+
+
+@hookimpl
+def carebook_register_payment_gateways(register: Register[PaymentGateway]) -> None:
+    register("simulated", SimulatedPaymentGateway.from_options)
+
+
+@hookimpl
+def carebook_register_discount_policies(register: DiscountPolicyRegister) -> None:
+    register(BirthdayOrHighValue())
+    register(PromoCodePolicy())
