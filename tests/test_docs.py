@@ -32,6 +32,9 @@ EXPECTED_PAGES = {
     "guarantees.md",
     "lifecycle.md",
     "storage-sqlalchemy.md",
+    "staffing.md",
+    "walk-ins.md",
+    "pricing-and-payments.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

@@ -7,6 +7,7 @@ Build one :class:`Carebook` with :func:`bootstrap` and call its use cases with a
 from carebook.app import Carebook
 from carebook.bootstrap import CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock, SystemClock
+from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.actors import Actor, ActorKind
 from carebook.domain.appointment import Appointment, AppointmentStatus, TreatmentSession
 from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, Slot
@@ -26,7 +27,23 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
+from carebook.domain.discount_policies import BirthdayOrHighValue, PromoCodePolicy
+from carebook.domain.discounts import (
+    DiscountContext,
+    DiscountOffer,
+    DiscountPolicy,
+    DiscountRejection,
+    PatientFacts,
+    Sex,
+)
 from carebook.domain.events import Event
+from carebook.domain.forecast import (
+    DemandForecast,
+    DemandKind,
+    DemandRecord,
+    ForecastModel,
+    forecast_demand,
+)
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -39,7 +56,20 @@ from carebook.domain.ids import (
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
 from carebook.domain.policy import BookingPolicy
+from carebook.domain.pricing import PriceList, Quote, price_appointment
+from carebook.domain.pricing_settings import CombineMode, PricingSettings, QuotaExhaustedBehaviour
+from carebook.domain.promo import PromoCode, PromoRequest
+from carebook.domain.quota import DailyQuota, quota_day
 from carebook.domain.rules import Rejection, ReservationRule, RuleContext
+from carebook.domain.staffing import (
+    ShiftAssignment,
+    StaffAvailability,
+    StaffingCell,
+    StaffingPlan,
+    StaffingProblem,
+    StaffingRules,
+    plan_staffing,
+)
 from carebook.errors import (
     AdapterError,
     CarebookError,
@@ -50,15 +80,20 @@ from carebook.errors import (
     IdempotencyConflictError,
     InvalidTransitionError,
     NotFoundError,
+    PaymentTimeoutError,
     RuleRejectedError,
     SlotUnavailableError,
     StorageError,
     UnknownAdapterError,
     ValidationError,
+    WebhookPayloadError,
+    WebhookSignatureError,
 )
 from carebook.hookspecs import hookimpl
 from carebook.plugins import make_plugin_manager
+from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.webhooks import PaymentWebhookEvent
 
 __all__ = [
     "Actor",
@@ -69,6 +104,7 @@ __all__ = [
     "AppointmentStatus",
     "AvailabilityQuery",
     "AvailabilityResult",
+    "BirthdayOrHighValue",
     "BookAppointment",
     "BookingPolicy",
     "CancelAppointment",
@@ -77,12 +113,22 @@ __all__ = [
     "CarebookError",
     "Closure",
     "ClosureKind",
+    "CombineMode",
     "ConfigurationError",
     "ConflictError",
+    "DailyQuota",
     "DateOverride",
+    "DemandForecast",
+    "DemandKind",
+    "DemandRecord",
+    "DiscountContext",
+    "DiscountOffer",
+    "DiscountPolicy",
+    "DiscountRejection",
     "DuplicateAdapterError",
     "Event",
     "ForbiddenError",
+    "ForecastModel",
     "HoldSlot",
     "IdempotencyConflictError",
     "Interval",
@@ -95,10 +141,22 @@ __all__ = [
     "Organisation",
     "OrganisationId",
     "Patient",
+    "PatientFacts",
     "PatientId",
     "PatientKind",
+    "PaymentIntent",
+    "PaymentStatus",
+    "PaymentTimeoutError",
+    "PaymentWebhookEvent",
     "Practitioner",
     "PractitionerId",
+    "PriceList",
+    "PricingSettings",
+    "PromoCode",
+    "PromoCodePolicy",
+    "PromoRequest",
+    "QuotaExhaustedBehaviour",
+    "Quote",
     "Rejection",
     "ReservationRule",
     "Resource",
@@ -108,17 +166,31 @@ __all__ = [
     "RuleRejectedError",
     "Service",
     "ServiceId",
+    "Sex",
+    "ShiftAssignment",
+    "SimulatedPaymentGateway",
     "Slot",
     "SlotUnavailableError",
+    "StaffAvailability",
+    "StaffingCell",
+    "StaffingPlan",
+    "StaffingProblem",
+    "StaffingRules",
     "StorageError",
     "SystemClock",
     "TimeRange",
     "TreatmentSession",
     "UnknownAdapterError",
     "ValidationError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "WeeklyHours",
     "WorkingPlan",
     "bootstrap",
+    "forecast_demand",
     "hookimpl",
     "make_plugin_manager",
+    "plan_staffing",
+    "price_appointment",
+    "quota_day",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "AdapterError",
+    "AlreadyCheckedInError",
     "CarebookError",
     "ConfigurationError",
     "ConflictError",
@@ -19,12 +20,15 @@ __all__ = [
     "IdempotencyConflictError",
     "InvalidTransitionError",
     "NotFoundError",
+    "PaymentTimeoutError",
     "RuleRejectedError",
     "SlotUnavailableError",
     "StorageError",
     "TransientStorageError",
     "UnknownAdapterError",
     "ValidationError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
 ]
 
 
@@ -124,3 +128,46 @@ class DuplicateAdapterError(ConfigurationError):
         super().__init__(f"{kind} adapter {name!r} is registered twice")
         self.kind = kind
         self.name = name
+
+
+class PaymentTimeoutError(AdapterError):
+    """A payment gateway call did not answer in time: it **may have acted**.
+
+    Retry with the same idempotency key (which never acts twice) or read the intent back;
+    ``operation`` and ``idempotency_key`` say which call it was.
+    """
+
+    reason_code = "payment_timeout"
+
+    def __init__(self, operation: str, idempotency_key: str) -> None:
+        super().__init__(f"payment {operation} timed out (idempotency key {idempotency_key})")
+        self.operation = operation
+        self.idempotency_key = idempotency_key
+
+
+class WebhookSignatureError(ValidationError):
+    """A webhook's signature header is missing, malformed, wrong or out of time.
+
+    ``reason_code``: ``signature_missing``, ``signature_malformed``,
+    ``signature_mismatch`` (a tampered body or a wrong secret), ``timestamp_too_old`` or
+    ``timestamp_in_future``. The message never quotes the secret or the body.
+    """
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(f"{reason_code}: {message}")
+        self.reason_code = reason_code
+
+
+class WebhookPayloadError(ValidationError):
+    """A correctly signed webhook whose body is not a payment event carebook understands.
+
+    ``reason_code`` is ``webhook_malformed``; the message never quotes the body.
+    """
+
+    reason_code = "webhook_malformed"
+
+
+class AlreadyCheckedInError(ConflictError):
+    """The patient is already in a queue (checked in and not yet seen, left or gone)."""
+
+    reason_code = "already_checked_in"

@@ -7,6 +7,7 @@ Adapters translate their own failures into :class:`carebook.errors.StorageError`
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Collection, Sequence
 from types import TracebackType
@@ -16,6 +17,8 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain._convert import to_enum
+from carebook.domain._currencies import MINOR_UNITS
 from carebook.domain.appointment import Appointment
 from carebook.domain.busy import BusyInterval
 from carebook.domain.calendar import (
@@ -38,6 +41,9 @@ from carebook.domain.ids import (
     ResourceId,
     ServiceId,
 )
+from carebook.domain.waittime import DurationStats, PublishedWait
+from carebook.domain.walkin import DutyShift, QueueEntry, QueueEntryId, WalkInSettings
+from carebook.errors import ValidationError
 
 __all__ = [
     "AppointmentRepository",
@@ -51,8 +57,10 @@ __all__ = [
     "PatientRepository",
     "PaymentGateway",
     "PaymentIntent",
+    "PaymentStatus",
     "Storage",
     "UnitOfWork",
+    "WalkInRepository",
 ]
 
 
@@ -161,6 +169,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def inbox(self) -> Inbox: ...
+    @property
+    def walkins(self) -> WalkInRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -217,23 +227,92 @@ class EventPublisher(Protocol):
     def publish(self, event: Event) -> None: ...
 
 
+class PaymentStatus(enum.StrEnum):
+    """Where a payment intent stands.
+
+    ``pending``: the outcome is not known yet (a call timed out; the provider may have
+    acted); a later :meth:`PaymentGateway.retrieve` or a webhook settles it.
+    ``authorised``: funds are held and await capture or cancel. ``captured``: charged.
+    ``partially_refunded`` / ``refunded``: money went back. ``cancelled``: the hold was
+    released without a charge. ``failed``: declined; nothing was charged.
+    """
+
+    PENDING = "pending"
+    AUTHORISED = "authorised"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+FINAL_PAYMENT_STATUSES = frozenset(
+    {PaymentStatus.REFUNDED, PaymentStatus.CANCELLED, PaymentStatus.FAILED}
+)
+
+
+def _payment_status(value: object) -> PaymentStatus:
+    return to_enum(PaymentStatus, value)
+
+
+def _minor_units(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{attribute.name} must be whole minor units, zero or more")
+
+
+def _iso_currency(_: object, __: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise ValidationError("a payment currency must be an ISO 4217 code")
+
+
 @frozen(kw_only=True)
 class PaymentIntent:
-    """A payment as a gateway tracks it: amount in minor units, status, idempotency key."""
+    """A payment as a gateway tracks it: amount in minor units, status, idempotency key.
+
+    ``amount_captured`` and ``amount_refunded`` are minor units of ``currency``;
+    ``failure_code`` says why a ``failed`` intent was declined (``card_declined`` ...).
+    ``metadata`` holds ids only, never patient data.
+    """
 
     id: str
-    amount: int
-    currency: str
-    status: str
+    amount: int = attrs.field(validator=_minor_units)
+    currency: str = attrs.field(validator=_iso_currency)
+    status: PaymentStatus = attrs.field(converter=_payment_status)
     idempotency_key: str
     metadata: dict[str, str] = attrs.field(factory=dict)
+    amount_captured: int = attrs.field(default=0, validator=_minor_units)
+    amount_refunded: int = attrs.field(default=0, validator=_minor_units)
+    failure_code: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more can happen to it (refunded, cancelled or failed)."""
+        return self.status in FINAL_PAYMENT_STATUSES
+
+    @property
+    def refundable(self) -> int:
+        """Minor units captured and not yet refunded."""
+        return self.amount_captured - self.amount_refunded
 
 
 @runtime_checkable
 class PaymentGateway(Protocol):
-    """Payment-intent lifecycle; every call carries an idempotency key.
+    """Payment-intent lifecycle; every call that changes anything carries an idempotency key.
 
-    The shape is fixed here; the booking saga that drives it comes with the money path.
+    - ``authorise`` creates an intent (``authorised``, ``failed``, or ``pending`` when
+      the outcome is not yet known); ``capture`` charges an ``authorised`` intent in
+      full; ``cancel`` releases an ``authorised`` one; ``refund`` returns up to what was
+      captured and not yet refunded; ``retrieve`` reads an intent as it is now.
+    - The **same key with the same parameters** returns the intent and acts no second
+      time; the **same key with different parameters** (or another operation) raises
+      :class:`~carebook.errors.IdempotencyConflictError`.
+    - A transition the status does not allow raises
+      :class:`~carebook.errors.InvalidTransitionError`; an unknown intent
+      :class:`~carebook.errors.NotFoundError`; a refund above what is refundable
+      :class:`~carebook.errors.ValidationError`. None of them changes anything.
+    - A call whose outcome is unknown raises :class:`~carebook.errors.PaymentTimeoutError`
+      (an :class:`~carebook.errors.AdapterError`): the provider may have acted, so retry
+      with the same key, or ``retrieve``. Other provider failures are ``AdapterError``.
     """
 
     def authorise(
@@ -242,3 +321,57 @@ class PaymentGateway(Protocol):
     def capture(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
     def cancel(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
     def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> PaymentIntent: ...
+    def retrieve(self, intent_id: str) -> PaymentIntent: ...
+
+
+class WalkInRepository(Protocol):
+    """Walk-in settings, who is on duty where, the queues, and learned visit durations.
+
+    Reads that feed a wait estimate (:meth:`active_entries`, :meth:`on_duty`,
+    :meth:`durations`) cost what the current queue costs, never what the history does.
+    A patient has at most one active queue entry: :meth:`add_entry` (and an
+    :meth:`update_entry` that would make a second one active) raise ConflictError.
+    """
+
+    def lock_queue(self, location_id: LocationId) -> None:
+        """Serialise changes to this location's queue until the (write) unit of work
+        ends: two check-ins at one location then never race for the same slot."""
+        ...
+
+    def get_settings(self, location_id: LocationId) -> WalkInSettings | None: ...
+    def save_settings(self, settings: WalkInSettings) -> None: ...
+    def settings_for(self, organisation_id: OrganisationId) -> list[WalkInSettings]:
+        """Every location of the organisation that takes walk-ins."""
+        ...
+
+    def on_duty(self, location_ids: Collection[LocationId]) -> list[DutyShift]: ...
+    def duty_of(self, practitioner_id: PractitionerId) -> DutyShift | None: ...
+    def save_duty(self, shift: DutyShift) -> None:
+        """Insert or replace the practitioner's one duty row."""
+        ...
+
+    def end_duty(self, practitioner_id: PractitionerId) -> None: ...
+
+    def add_entry(self, entry: QueueEntry) -> None: ...
+    def update_entry(self, entry: QueueEntry) -> None:
+        """Replace version ``entry.version - 1``; ConflictError if the stored one differs."""
+        ...
+
+    def get_entry(self, entry_id: QueueEntryId) -> QueueEntry | None: ...
+    def entry_for_appointment(self, appointment_id: AppointmentId) -> QueueEntry | None: ...
+    def active_entry_for_patient(self, patient_id: PatientId) -> QueueEntry | None: ...
+    def entry_by_idempotency_key(self, key: str) -> QueueEntry | None: ...
+    def active_entries(self, location_ids: Collection[LocationId]) -> list[QueueEntry]:
+        """Waiting and in-session entries of the locations, oldest check-in first."""
+        ...
+
+    def check_ins(
+        self, location_ids: Collection[LocationId], start: pendulum.DateTime, end: pendulum.DateTime
+    ) -> list[QueueEntry]:
+        """Entries (any status) checked in within ``[start, end)``, oldest first."""
+        ...
+
+    def durations(self, location_ids: Collection[LocationId]) -> list[DurationStats]: ...
+    def save_durations(self, stats: DurationStats) -> None: ...
+    def published_waits(self, location_ids: Collection[LocationId]) -> list[PublishedWait]: ...
+    def save_published_wait(self, wait: PublishedWait) -> None: ...

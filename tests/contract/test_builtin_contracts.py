@@ -22,6 +22,7 @@ from carebook.testing.contracts import (
     NotifierContract,
     PublisherContract,
     StorageContract,
+    WalkInStorageContract,
 )
 from carebook.testing.contracts.notifier import SENTINEL, make_notification
 
@@ -29,6 +30,14 @@ START = pendulum.datetime(2030, 1, 7, 8)
 
 
 class TestMemoryStorage(StorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[Storage]:
+        storage = MemoryStorage()
+        yield storage
+        storage.close()
+
+
+class TestMemoryWalkIns(WalkInStorageContract):
     @pytest.fixture
     def storage(self) -> Iterator[Storage]:
         storage = MemoryStorage()

@@ -12,6 +12,7 @@ import pytest
 
 from carebook.ports import Storage
 from carebook.testing import StorageContract
+from carebook.testing.contracts import WalkInStorageContract
 from carebook_sqlalchemy import SqlStorage
 
 
@@ -31,6 +32,19 @@ class TestSqliteStorage(StorageContract):
 
 @pytest.mark.postgres
 class TestPostgresStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, pg_url: str) -> Iterator[Storage]:
+        yield from _storage(pg_url)
+
+
+class TestSqliteWalkIns(WalkInStorageContract):
+    @pytest.fixture
+    def storage(self, sqlite_url: str) -> Iterator[Storage]:
+        yield from _storage(sqlite_url)
+
+
+@pytest.mark.postgres
+class TestPostgresWalkIns(WalkInStorageContract):
     @pytest.fixture
     def storage(self, pg_url: str) -> Iterator[Storage]:
         yield from _storage(pg_url)

@@ -17,6 +17,7 @@ from typing import Any
 import pendulum
 
 from carebook.builtin._timeline import Timeline
+from carebook.builtin._walkins import MemoryWalkIns, WalkInTables
 from carebook.domain.appointment import Appointment, AppointmentStatus
 from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
 from carebook.domain.calendar import (
@@ -76,6 +77,7 @@ class _State:
         self.timelines: dict[Owner, Timeline] = {}
         self.outbox: OrderedDict[EventId, Event] = OrderedDict()
         self.inbox: set[tuple[str, EventId]] = set()
+        self.walkins = WalkInTables()
 
     def index(self, appointment: Appointment, *, remove: bool) -> None:
         start, end = appointment.occupied_epochs
@@ -118,6 +120,7 @@ class MemoryUnitOfWork:
         self.appointments = _Appointments(self)
         self.outbox = _Outbox(self)
         self.inbox = _Inbox(self)
+        self.walkins = MemoryWalkIns(state.walkins, state.lock, self._require_write)
         self.committed = False
 
     def __enter__(self) -> MemoryUnitOfWork:
@@ -173,6 +176,7 @@ class MemoryUnitOfWork:
                     raise ConflictError(f"appointment {ident} already exists")
                 if ident not in self._new and (old is None or old.version != new.version - 1):
                     raise ConflictError(f"appointment {ident} was changed concurrently")
+            self.walkins.check()
             for table, rows in self._staged.items():
                 state.tables[table].update(rows)
             for ident, new in self._appointments.items():
@@ -190,6 +194,7 @@ class MemoryUnitOfWork:
             for event_id in self._dispatched:
                 state.outbox.pop(event_id, None)
             state.inbox |= self._inbox
+            self.walkins.apply()
         self.committed = True
         self.rollback()
 
@@ -201,6 +206,7 @@ class MemoryUnitOfWork:
         self._events.clear()
         self._dispatched.clear()
         self._inbox.clear()
+        self.walkins.discard()
 
 
 class _Calendar:

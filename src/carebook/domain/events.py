@@ -36,6 +36,7 @@ __all__ = [
     "PatientArrived",
     "SessionCompleted",
     "SessionStarted",
+    "WaitTimeChanged",
 ]
 
 
@@ -143,6 +144,21 @@ class CalendarChanged(Event):
     actor: str
 
 
+@frozen(kw_only=True)
+class WaitTimeChanged(Event):
+    """A location's queue changed: the wait for a patient joining now is ``wait_minutes``
+    (None: nobody on duty). ``cause`` is a code (``check_in``, ``session_started``,
+    ``session_completed``, ``on_duty``, ``off_duty``, ``left_queue``, ``no_show``,
+    ``cancelled``, ``behind_schedule``...). Counts and minutes only, no patient ids."""
+
+    location_id: LocationId
+    wait_minutes: int | None
+    previous_wait_minutes: int | None
+    queue_length: int
+    practitioners_on_duty: int
+    cause: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     AppointmentHeld,
     AppointmentBooked,
@@ -154,4 +170,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SessionStarted,
     SessionCompleted,
     CalendarChanged,
+    WaitTimeChanged,
 )

@@ -11,7 +11,7 @@ from carebook.domain.ids import AppointmentId
 from carebook.domain.policy import BookingPolicy
 from carebook.errors import ForbiddenError, NotFoundError, RuleRejectedError
 from carebook.ports import UnitOfWork
-from carebook.services import authz
+from carebook.services import authz, walkin_queue
 from carebook.services.commands import CancelAppointment
 from carebook.services.context import Deps
 
@@ -64,6 +64,7 @@ def _transition(
         guard(actor, current, stamp, policy)
         updated, events = change(current, stamp, policy)
         uow.appointments.update(updated)
+        events += walkin_queue.sync(uow, stamp, actor, current, updated)
         uow.outbox.append(events)
         return updated
 

@@ -4,7 +4,7 @@ Importing this package needs the ``test`` extra (pytest and Hypothesis).
 
 - :mod:`carebook.testing.contracts`: one abstract pytest class per port
   (:class:`StorageContract`, :class:`ClockContract`, :class:`NotifierContract`,
-  :class:`PublisherContract`); adapters subclass them.
+  :class:`PublisherContract`, :class:`PaymentGatewayContract`); adapters subclass them.
 - :mod:`carebook.testing.builders`: valid domain objects in one call.
 - :mod:`carebook.testing.strategies`: Hypothesis strategies for values, events, commands.
 """
@@ -14,6 +14,7 @@ from carebook.testing.builders import SmallClinic, small_clinic
 from carebook.testing.contracts import (
     ClockContract,
     NotifierContract,
+    PaymentGatewayContract,
     PublisherContract,
     StorageContract,
 )
@@ -21,6 +22,7 @@ from carebook.testing.contracts import (
 __all__ = [
     "ClockContract",
     "NotifierContract",
+    "PaymentGatewayContract",
     "PublisherContract",
     "SmallClinic",
     "StorageContract",

@@ -325,6 +325,11 @@ def _event_values(now: pendulum.DateTime) -> dict[str, Any]:
         "entity_id": uuid.uuid4,
         "change": lambda: "updated",
         "actor": lambda: "admin",
+        "wait_minutes": lambda: 20,
+        "previous_wait_minutes": lambda: 15,
+        "queue_length": lambda: 3,
+        "practitioners_on_duty": lambda: 2,
+        "cause": lambda: "check_in",
     }
 
 

@@ -330,6 +330,11 @@ _EVENT_FIELDS: dict[str, St[Any]] = {
     "entity_id": st.uuids(),
     "change": codes(),
     "actor": codes(),
+    "wait_minutes": st.none() | st.integers(0, 100_000),
+    "previous_wait_minutes": st.none() | st.integers(0, 100_000),
+    "queue_length": st.integers(0, 100_000),
+    "practitioners_on_duty": st.integers(0, 10_000),
+    "cause": codes(),
 }
 
 

@@ -252,3 +252,7 @@ class InboxRow(Base):
 
     consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+# The walk-in tables live in their own module; importing it puts them on Base.metadata.
+from carebook_sqlalchemy import schema_walkins as _walkins  # noqa: E402, F401

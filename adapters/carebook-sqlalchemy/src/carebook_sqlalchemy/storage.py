@@ -22,6 +22,7 @@ from carebook_sqlalchemy.repositories import (
     Repositories,
     UuidCache,
 )
+from carebook_sqlalchemy.repositories_walkins import WalkInRepository
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     appointments: AppointmentRepository
     outbox: OutboxRepository
     inbox: InboxRepository
+    walkins: WalkInRepository
 
     def __init__(self, storage: SqlStorage, *, write: bool) -> None:
         self._storage = storage
@@ -85,6 +87,8 @@ class SqlUnitOfWork:
         where, secret = self._storage.display_url, self._storage.secret
         for name in ("calendar", "patients", "appointments", "outbox", "inbox"):
             setattr(self, name, _Translating(getattr(repos, name), where, secret))
+        walkins = WalkInRepository(self._conn, write=self._write)
+        self.walkins = _Translating(walkins, where, secret)  # type: ignore[assignment]
         return self
 
     def __exit__(

@@ -13,7 +13,16 @@ The suites use only the Protocols in :mod:`carebook.ports`.
 
 from carebook.testing.contracts.clock import ClockContract
 from carebook.testing.contracts.notifier import NotifierContract
+from carebook.testing.contracts.payment import PaymentGatewayContract
 from carebook.testing.contracts.publisher import PublisherContract
 from carebook.testing.contracts.storage import StorageContract
+from carebook.testing.contracts.storage_walkins import WalkInStorageContract
 
-__all__ = ["ClockContract", "NotifierContract", "PublisherContract", "StorageContract"]
+__all__ = [
+    "ClockContract",
+    "NotifierContract",
+    "PaymentGatewayContract",
+    "PublisherContract",
+    "StorageContract",
+    "WalkInStorageContract",
+]
