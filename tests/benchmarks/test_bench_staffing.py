@@ -1,6 +1,6 @@
 """Staffing from demand: forecast plus plan for 20 locations, 100 practitioners, 7 days.
 
-The history is 8 weeks of seeded synthetic check-ins and bookings (about 28,000 records,
+The history is 8 weeks of seeded synthetic check-ins and bookings (about 25,000 records,
 ``carebook.testing.demand``); the plan covers the following week in 2-hour blocks from
 08:00 to 20:00, 45 practitioner-minutes per arrival, at most 2 locations per
 practitioner per day. Each practitioner may work at a home location and two neighbours,

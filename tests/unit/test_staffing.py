@@ -441,6 +441,57 @@ def test_working_plan_overrides_merge_blocks_and_give_days_off_elsewhere() -> No
     assert plan.working_plan_overrides()[P[0]][:2] == overrides[P[0]][:2]
 
 
+def test_overrides_keep_the_breaks_of_the_plan_at_that_location() -> None:
+    rules = StaffingRules(block_hours=2, day_start_hour=10, day_end_hour=14)
+    problem = StaffingProblem(
+        dates=[MONDAY],
+        location_ids=[L1],
+        demand={cell(L1, 10): 2.0, cell(L1, 12): 2.0},
+        staff=[member(0, L1)],
+        rules=rules,
+    )
+    current = Practitioner(
+        id=P[0],
+        organisation_id=OrganisationId(uuid.UUID(int=9)),
+        name="Dr Break",
+        plans=[
+            WorkingPlan(
+                location_id=L1,
+                hours=WeeklyHours.every_day("09:00-17:00"),
+                breaks=WeeklyHours.every_day("12:00-13:00"),
+            )
+        ],
+    )
+    (override,) = plan_staffing(problem).working_plan_overrides([current])[P[0]]
+    assert [str(r) for r in override.ranges] == ["10:00-12:00", "13:00-14:00"]
+
+
+def test_availability_from_a_practitioners_plans() -> None:
+    current = Practitioner(
+        id=P[0],
+        organisation_id=OrganisationId(uuid.UUID(int=9)),
+        name="Dr Two Offices",
+        plans=[
+            WorkingPlan(
+                location_id=L1,
+                hours=WeeklyHours.every_day("08:00-12:00", weekdays=[0]),
+                breaks=WeeklyHours.every_day("10:00-10:30", weekdays=[0]),
+            ),
+            WorkingPlan(
+                location_id=L2, hours=WeeklyHours.every_day("12:00-16:00", weekdays=[0, 1])
+            ),
+        ],
+    )
+    member_ = StaffAvailability.from_practitioner(current, max_hours=16)
+    assert member_.location_ids == {L1, L2}
+    assert member_.hours.on(0) == (TimeRange.parse("08:00-16:00"),)  # merged, break kept in
+    assert member_.hours.on(1) == (TimeRange.parse("12:00-16:00"),)
+    assert member_.can_work(MONDAY, 8, 16)
+    assert not member_.can_work(MONDAY + dt.timedelta(days=1), 8, 12)
+    only_l2 = StaffAvailability.from_practitioner(current, max_hours=8, location_ids=[L2])
+    assert only_l2.location_ids == {L2} and only_l2.max_hours == 8
+
+
 def test_demand_from_a_forecast_is_arrivals_times_visit_minutes() -> None:
     rates = {(L1, MONDAY.weekday(), hour): 3.0 for hour in range(8, 12)}
     forecast = DemandForecast(week_start=MONDAY, rates=rates)

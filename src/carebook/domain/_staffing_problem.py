@@ -16,7 +16,7 @@ import attrs
 from attrs import frozen
 
 from carebook.domain._convert import each, instance_of, to_frozenset, to_tuple
-from carebook.domain.calendar import WeeklyHours
+from carebook.domain.calendar import Practitioner, TimeRange, WeeklyHours
 from carebook.domain.forecast import DemandForecast
 from carebook.domain.ids import LocationId, PractitionerId
 from carebook.errors import ValidationError
@@ -98,6 +98,38 @@ class StaffAvailability:
             raise ValidationError("a practitioner needs at least one location to be planned")
         if self.min_hours > self.max_hours:
             raise ValidationError("min_hours cannot exceed max_hours")
+
+    @classmethod
+    def from_practitioner(
+        cls,
+        practitioner: Practitioner,
+        *,
+        max_hours: int,
+        min_hours: int = 0,
+        location_ids: Iterable[LocationId] | None = None,
+    ) -> StaffAvailability:
+        """Availability from a practitioner's working plans: the union of their plans'
+        hours (breaks included: a block is planned whole), at the locations of those
+        plans unless ``location_ids`` is given."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for plan in practitioner.plans:
+            for weekday, ranges in enumerate(plan.hours.minutes):
+                spans.setdefault(weekday, []).extend(ranges)
+        hours = WeeklyHours(
+            {day: [TimeRange(s, e) for s, e in merged(found)] for day, found in spans.items()}
+        )
+        locations = (
+            frozenset(location_ids)
+            if location_ids is not None
+            else frozenset(plan.location_id for plan in practitioner.plans)
+        )
+        return cls(
+            practitioner_id=practitioner.id,
+            location_ids=locations,
+            hours=hours,
+            max_hours=max_hours,
+            min_hours=min_hours,
+        )
 
     def can_work(self, date: dt.date, start_hour: int, end_hour: int) -> bool:
         """Is the block ``[start_hour, end_hour)`` of ``date`` inside their hours?"""

@@ -139,6 +139,9 @@ def _relocate(inst: Instance, state: State, limit: int, tries: int) -> State:
         }
         improved = False
         for _, p, day, location in sorted(candidates)[:tries]:
+            where = best.locations_on(p, day)
+            if len(where) < limit or location in where:
+                continue  # an earlier move in this pass changed that day
             tries -= 1
             trial = best.copy()
             where = trial.locations_on(p, day)

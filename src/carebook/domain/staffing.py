@@ -100,7 +100,10 @@ class StaffingPlan:
 
     ``upper_bound_minutes`` is the best coverage any plan could reach as far as ``method``
     knows (the flow relaxation, or the total demand for the greedy baseline); ``optimal``
-    is True when this plan is proved to reach the optimum.
+    is True when this plan is proved to reach the optimum. ``method`` is ``flow`` (the
+    relaxation kept the limit), ``flow+local_search``, ``branch_and_bound`` or ``greedy``.
+    ``min_hours_shortfall`` maps practitioners left under their minimum to the hours
+    missing.
     """
 
     problem: StaffingProblem
@@ -125,6 +128,7 @@ class StaffingPlan:
         return self.covered_minutes / self.upper_bound_minutes if self.upper_bound_minutes else 1.0
 
     def hours_of(self, practitioner_id: PractitionerId) -> int:
+        """Hours planned for one practitioner over the horizon."""
         return sum(
             a.end_hour - a.start_hour
             for a in self.assignments
@@ -137,9 +141,10 @@ class StaffingPlan:
         """Per planned practitioner, one ``DateOverride`` per date and location: the
         planned blocks (touching ones merged), or a day off there.
 
-        The locations are the practitioner's allowed ones, plus those of their current
-        plans when the ``Practitioner`` is passed, so no old plan stays in force."""
-        current = {p.id: p.location_ids for p in practitioners}
+        When the ``Practitioner`` values are passed, the locations of their current plans
+        are covered too (so no old plan stays in force on a planned date), and the breaks
+        of their plan at a location are kept out of the blocks planned there."""
+        known = {p.id: p for p in practitioners}
         worked: dict[tuple[PractitionerId, LocationId, dt.date], list[tuple[int, int]]] = {}
         for a in self.assignments:
             key = (a.practitioner_id, a.location_id, a.date)
@@ -147,17 +152,35 @@ class StaffingPlan:
         out: dict[PractitionerId, tuple[DateOverride, ...]] = {}
         for member in self.problem.staff:
             pid = member.practitioner_id
-            locations = sorted(member.location_ids | current.get(pid, frozenset()))
-            out[pid] = tuple(
-                DateOverride(
-                    location_id=loc,
-                    date=date,
-                    ranges=[TimeRange(s, e) for s, e in merged(worked.get((pid, loc, date), []))],
-                )
-                for date in sorted(self.problem.dates)
-                for loc in locations
-            )
+            current = known.get(pid)
+            locations = set(member.location_ids)
+            if current is not None:
+                locations |= current.location_ids
+            days = []
+            for date in sorted(self.problem.dates):
+                for loc in sorted(locations):
+                    plan = current.plan_at(loc) if current is not None else None
+                    breaks = plan.breaks.minutes[date.weekday()] if plan is not None else ()
+                    spans = _without(merged(worked.get((pid, loc, date), [])), breaks)
+                    ranges = [TimeRange(s, e) for s, e in spans]
+                    days.append(DateOverride(location_id=loc, date=date, ranges=ranges))
+            out[pid] = tuple(days)
         return out
+
+
+def _without(
+    spans: Iterable[tuple[int, int]], cuts: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``spans`` minus ``cuts`` (minutes of one day)."""
+    pieces = list(spans)
+    for cut_start, cut_end in cuts:
+        pieces = [
+            piece
+            for s, e in pieces
+            for piece in ((s, min(e, cut_start)), (max(s, cut_end), e))
+            if piece[0] < piece[1]
+        ]
+    return pieces
 
 
 def _instance(problem: StaffingProblem) -> Instance:
