@@ -22,6 +22,7 @@ from carebook.services.calendar_admin import CalendarAdmin
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher
+from carebook.services.staffing import Staffing
 from carebook.services.walkin import WalkIns
 
 __all__ = ["Carebook"]
@@ -81,6 +82,8 @@ class Carebook:
         """Calendar set-up: organisations, locations, practitioners, services..."""
         self.walkins = WalkIns(self._deps)
         """Walk-in check-ins, the queues, practitioners on duty and live wait times."""
+        self.staffing = Staffing(self._deps)
+        """Demand history, forecasts and staffing plans (docs/staffing.md)."""
 
     def _after_commit(self) -> None:
         self.dispatcher.run()

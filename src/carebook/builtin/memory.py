@@ -350,6 +350,20 @@ class _Appointments:
         start: int,
         end: int,
         *,
+    def starting_between(
+        self, location_ids: Collection[LocationId], start: int, end: int
+    ) -> list[Appointment]:
+        wanted = set(location_ids)
+        with self._uow._state.lock:
+            stored = dict(self._uow._state.appointments)
+        stored.update(self._uow._appointments)
+        found = [
+            a
+            for a in stored.values()
+            if a.location_id in wanted and start <= to_epoch(a.start) < end
+        ]
+        return sorted(found, key=lambda a: (a.start, str(a.id)))
+
         practitioner_ids: Collection[uuid.UUID] = (),
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),

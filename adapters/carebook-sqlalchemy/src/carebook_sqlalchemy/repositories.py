@@ -450,6 +450,23 @@ class AppointmentRepository(_Base):
         data = self._conn.execute(_BY_IDEMPOTENCY_KEY, {"key": key}).scalar()
         return None if data is None else loads(data, Appointment)
 
+    def starting_between(
+        self, location_ids: Collection[LocationId], start: int, end: int
+    ) -> list[Appointment]:
+        if not location_ids:
+            return []
+        stmt = (
+            select(APPOINTMENTS.c.data)
+            .where(
+                APPOINTMENTS.c.location_id.in_(list(location_ids)),
+                APPOINTMENTS.c.start_at >= start,
+                APPOINTMENTS.c.start_at < end,
+            )
+            .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+        )
+        found = [loads(d, Appointment) for d in self._conn.execute(stmt).scalars()]
+        return sorted(found, key=lambda a: (a.start, str(a.id)))
+
     def for_patient(self, patient_id: PatientId) -> list[Appointment]:
         stmt = (
             select(APPOINTMENTS.c.data)

@@ -10,7 +10,7 @@ import pytest
 from carebook.domain.appointment import Appointment, AppointmentStatus, SessionStatus
 from carebook.domain.appointment import TreatmentSession as Session
 from carebook.domain.busy import PRACTITIONER, BusyInterval
-from carebook.domain.ids import PatientId
+from carebook.domain.ids import LocationId, PatientId
 from carebook.domain.instants import to_epoch
 from carebook.errors import ConflictError, SlotUnavailableError
 from carebook.ports import Storage
@@ -116,6 +116,22 @@ class AppointmentStorageContract(StorageContractBase):
         with storage.unit_of_work() as uow:
             assert uow.appointments.for_patient(patient.id) == [early, cancelled, late]
             assert uow.appointments.for_patient(PatientId(uuid.uuid4())) == []
+
+    def test_starting_between_lists_a_window_of_a_location_earliest_first(
+        self, storage: Storage, clinic: SmallClinic
+    ) -> None:
+        first = clinic.appointment(at(9))
+        cancelled = clinic.appointment(at(10), status=S.CANCELLED)
+        last = clinic.appointment(at(11), patient=clinic.patients[1])
+        outside = clinic.appointment(at(12))
+        self.add(storage, outside, last, first, cancelled)
+        location = [clinic.location.id]
+        with storage.unit_of_work() as uow:
+            found = uow.appointments.starting_between(location, to_epoch(at(9)), to_epoch(at(12)))
+            assert found == [first, cancelled, last]  # half-open: 12:00 is out
+            assert uow.appointments.starting_between([], 0, to_epoch(at(23))) == []
+            other = [LocationId(uuid.uuid4())]
+            assert uow.appointments.starting_between(other, 0, to_epoch(at(23))) == []
 
     # -- the no-overlap guarantee ----------------------------------------------------
     def test_overlap_for_the_same_practitioner_is_refused(
