@@ -72,9 +72,10 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run every examples/*.py script; the session fails if any script exits non-zero."""
-    session.install("-e", ".", "-e", "adapters/carebook-sqlalchemy")
-    scripts = sorted((ROOT / "examples").glob("*.py"))
+    """Run every examples/*.py script (``_*.py`` are their helpers, not examples); the
+    session fails if any script exits non-zero. The plot extra draws the charts."""
+    session.install("-e", ".[plot]", "-e", "adapters/carebook-sqlalchemy")
+    scripts = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
     if not scripts:
         session.log("no example scripts found")
         return

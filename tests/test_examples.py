@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import re
 import subprocess
 import sys
 import time
@@ -11,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+# examples/_*.py are helper modules of the examples, not examples.
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
     "quickstart.py": [
@@ -41,6 +44,12 @@ EXPECTED_LINES: dict[str, list[str]] = {
         "   booked         status=booked",
         "6 audit lines written",
     ],
+    "multi_office_day.py": [
+        "   office         block         walk-ins: forecast  drawn  current  plan",
+        "   practitioner-hours: current 48, demand-based plan 48",
+        "   staffing  office          arrived  seen  turned away  left  no-shows  mean wait"
+        "  max wait  utilisation",
+    ],
 }
 
 
@@ -52,11 +61,12 @@ def needs_sql_storage(script: Path) -> None:
 
 
 @functools.cache
-def run(script: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run ``script`` once per test session; the result and the seconds it took."""
+def run(script: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``script`` with ``args`` once per test session; the result and the seconds
+    it took."""
     began = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -109,3 +119,96 @@ def test_custom_rule_plugin_audit_lines_carry_ids_not_names() -> None:
     audit = [line for line in result.stdout.splitlines() if "audit[lunch-demo]" in line]
     assert len(audit) == 6
     assert not any("Haddad" in line or "Midtown Clinic" in line for line in audit)
+
+
+# -- multi_office_day.py: one day at three offices, a fixed roster against the plan --------
+
+MULTI_OFFICE = ROOT / "examples" / "multi_office_day.py"
+OFFICE_ROW = re.compile(
+    r"^   (current|plan)\s+(Northgate|Market Square|Riverside|all offices)\s+"
+    r"(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d)\s+(\d+)\s+(\d+)%$"
+)
+TURNED_AWAY = re.compile(r"^   turned away: current staffing (\d+), demand-based plan (\d+)$")
+
+
+@pytest.fixture(scope="module")
+def multi_office(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], float, Path]:
+    """The example run with its chart written into a fresh temporary directory."""
+    png = tmp_path_factory.mktemp("multi_office_day") / "waits.png"
+    result, seconds = run(MULTI_OFFICE, "--png", str(png))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result, seconds, png
+
+
+def office_rows(stdout: str) -> dict[tuple[str, str], tuple[int, ...]]:
+    """(run, office) -> arrived, seen, turned away, left, no-shows, max wait, utilisation."""
+    rows: dict[tuple[str, str], tuple[int, ...]] = {}
+    for line in stdout.splitlines():
+        found = OFFICE_ROW.match(line)
+        if found:
+            run_name, office, *numbers = found.groups()
+            rows[(run_name, office)] = tuple(int(n) for n in numbers if "." not in n)
+    return rows
+
+
+def test_multi_office_day_summarises_both_runs_per_office(
+    multi_office: tuple[subprocess.CompletedProcess[str], float, Path],
+) -> None:
+    result, seconds, _ = multi_office
+    rows = office_rows(result.stdout)
+    offices = ("Northgate", "Market Square", "Riverside", "all offices")
+    assert set(rows) == {(r, o) for r in ("current", "plan") for o in offices}, result.stdout
+    for (run_name, office), (arrived, seen, away, left, no_shows, _, used) in rows.items():
+        # every walk-in is accounted for once, and nobody is busier than on duty
+        assert arrived == seen + away + left + no_shows, (run_name, office)
+        assert 0 <= used <= 100
+    for office in offices:  # the same day in both runs
+        assert rows[("current", office)][0] == rows[("plan", office)][0]
+    assert rows[("current", "all offices")][0] > 0
+    assert seconds < 60  # a few seconds in practice; CI runs every example
+
+
+def test_multi_office_day_plan_turns_away_no_more_than_the_fixed_roster(
+    multi_office: tuple[subprocess.CompletedProcess[str], float, Path],
+) -> None:
+    result, _, _ = multi_office
+    [totals] = [m for m in map(TURNED_AWAY.match, result.stdout.splitlines()) if m]
+    current, planned = (int(n) for n in totals.groups())
+    rows = office_rows(result.stdout)
+    assert (current, planned) == (
+        rows[("current", "all offices")][2],
+        rows[("plan", "all offices")][2],
+    )
+    assert planned <= current, result.stdout
+    assert "both runs staff 48 practitioner-hours" in result.stdout
+
+
+def test_multi_office_day_writes_a_png_chart(
+    multi_office: tuple[subprocess.CompletedProcess[str], float, Path],
+) -> None:
+    result, _, png = multi_office
+    if importlib.util.find_spec("matplotlib") is None:
+        assert "install carebook[plot] for the chart" in result.stdout
+        assert not png.exists()
+        return
+    assert f"   chart: {png}" in result.stdout.splitlines()
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000  # two panels of lines, not an empty canvas
+
+
+def test_multi_office_day_is_deterministic_and_prints_no_patient_ids(
+    multi_office: tuple[subprocess.CompletedProcess[str], float, Path],
+) -> None:
+    with_png, _, _ = multi_office
+    default, _ = run(MULTI_OFFICE)  # the same default seed, the chart in the temp directory
+
+    def without_chart(stdout: str) -> list[str]:
+        return [line for line in stdout.splitlines() if not line.startswith("   chart: ")]
+
+    assert without_chart(default.stdout) == without_chart(with_png.stdout)
+    uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    assert not uuid_like.search(with_png.stdout)
