@@ -1,10 +1,10 @@
 """Walk-ins with the memory storage: check-ins per second at one busy location, and the
 cost of one wait-estimate update with 200 people queued across 20 locations.
 
-- ``walkin_checkin_1loc_10p``: 200 returning walk-ins checked in one after another at one
+- ``walkin_checkin``: 200 returning walk-ins checked in one after another at one
   location with 10 practitioners on duty (each a search, the booking path, a queue entry
   and an announced estimate). Baseline: booking the very same slots through ``cb.book``.
-- ``walkin_wait_update_200q_20loc``: recomputing and announcing one location's estimate
+- ``walkin_checkin_wait_update_200q_20loc``: recomputing and announcing one location's estimate
   (what every queue change does), with 10,000 past visits stored. Baseline: the same
   queues with 200 past visits; the ratio must stay near 1 (the update reads the queue,
   not the history).
@@ -85,7 +85,7 @@ def test_bench_walkin_checkin_one_busy_location() -> None:
     walk_in = sorted(walk_in_times)[1]
     book = sorted(book_times)[1]
     rate, book_rate = CHECK_INS / walk_in, CHECK_INS / book
-    bench_line("walkin_checkin_1loc_10p", rate, "checkins/s", "book_same_slots", rate / book_rate)
+    bench_line("walkin_checkin", rate, "checkins/s", "book_same_slots", rate / book_rate)
     print(f"  check-ins={CHECK_INS} book_rate={book_rate:.1f}/s")
     assert rate >= 50, f"only {rate:.1f} check-ins per second"
 
@@ -187,7 +187,7 @@ def test_bench_walkin_wait_update_does_not_grow_with_history(
     short_seconds = _update_seconds(short_history)
     ratio = long_seconds / short_seconds
     bench_line(
-        "walkin_wait_update_200q_20loc",
+        "walkin_checkin_wait_update_200q_20loc",
         long_seconds * 1e6,
         "us",
         "same_queues_short_history",
