@@ -118,6 +118,13 @@ class AppointmentRepository(Protocol):
         """The patient's appointments, earliest start first."""
         ...
 
+    def starting_between(
+        self, location_ids: Collection[LocationId], start: int, end: int
+    ) -> list[Appointment]:
+        """Appointments (any status) at these locations starting in ``[start, end)``
+        (epoch seconds), earliest start first: the history demand is counted from."""
+        ...
+
     def busy_intervals(
         self,
         start: int,
@@ -126,13 +133,6 @@ class AppointmentRepository(Protocol):
         practitioner_ids: Collection[uuid.UUID] = (),
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),
-    def starting_between(
-        self, location_ids: Collection[LocationId], start: int, end: int
-    ) -> list[Appointment]:
-        """Appointments (any status) at these locations starting in ``[start, end)``
-        (epoch seconds), earliest start first: the history demand is counted from."""
-        ...
-
         now: pendulum.DateTime,
     ) -> list[BusyInterval]:
         """Every occupied span overlapping ``[start, end)`` (epoch seconds) of the named

@@ -338,18 +338,6 @@ class _Appointments:
             ident = self._uow._state.idempotency.get(key)
         return None if ident is None else self._uow._appointment(ident)
 
-    def for_patient(self, patient_id: PatientId) -> list[Appointment]:
-        with self._uow._state.lock:
-            idents = set(self._uow._state.by_patient.get(patient_id, ()))
-        idents |= {a.id for a in self._uow._appointments.values() if a.patient_id == patient_id}
-        found = [a for a in map(self._uow._appointment, idents) if a is not None]
-        return sorted(found, key=lambda a: (a.start, str(a.id)))
-
-    def busy_intervals(
-        self,
-        start: int,
-        end: int,
-        *,
     def starting_between(
         self, location_ids: Collection[LocationId], start: int, end: int
     ) -> list[Appointment]:
@@ -364,6 +352,18 @@ class _Appointments:
         ]
         return sorted(found, key=lambda a: (a.start, str(a.id)))
 
+    def for_patient(self, patient_id: PatientId) -> list[Appointment]:
+        with self._uow._state.lock:
+            idents = set(self._uow._state.by_patient.get(patient_id, ()))
+        idents |= {a.id for a in self._uow._appointments.values() if a.patient_id == patient_id}
+        found = [a for a in map(self._uow._appointment, idents) if a is not None]
+        return sorted(found, key=lambda a: (a.start, str(a.id)))
+
+    def busy_intervals(
+        self,
+        start: int,
+        end: int,
+        *,
         practitioner_ids: Collection[uuid.UUID] = (),
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),
