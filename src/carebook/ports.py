@@ -134,9 +134,12 @@ class AppointmentRepository(Protocol):
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),
         now: pendulum.DateTime,
+        exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
         """Every occupied span overlapping ``[start, end)`` (epoch seconds) of the named
-        owners, in one call. Cost grows with the window, not with history."""
+        owners, in one call, except those of appointment ``exclude`` (the hold being
+        turned into a booking). Cost grows with the window, not with history.
+        ``BusyInterval.appointment_id`` may be None."""
         ...
 
     def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:

@@ -368,6 +368,7 @@ class _Appointments:
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),
         now: pendulum.DateTime,
+        exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
         now_s = to_epoch(now)
         staged = self._uow._appointments
@@ -386,13 +387,15 @@ class _Appointments:
                 for *_, busy, expires in timeline.overlapping(start, end):
                     if staged and busy.appointment_id in staged:
                         continue
+                    if exclude is not None and busy.appointment_id == exclude:
+                        continue
                     if expires is None or expires > now_s:
                         out.append(busy)
         for owner in owners:
             for staged_id in self._uow._staged_by_owner.get(owner, ()):
                 appt = staged[staged_id]
                 s, e = appt.occupied_epochs
-                if s < end and start < e and appt.occupies(now):
+                if s < end and start < e and appt.occupies(now) and appt.id != exclude:
                     out.append(BusyInterval(owner[0], owner[1], s, e, appt.id))
         return out
 

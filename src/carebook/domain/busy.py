@@ -29,15 +29,17 @@ Span = tuple[int, int]
 class BusyInterval(NamedTuple):
     """``owner`` (a practitioner, resource or patient) is occupied over ``[start, end)``.
 
-    Times are epoch seconds and already include the buffers of the appointment
-    (``appointment_id``) that occupies them.
+    Times are epoch seconds and already include the buffers of the appointment that
+    occupies them. ``appointment_id`` names it where the storage knows it cheaply; a
+    storage may leave it None (the SQL one does: it applies ``exclude`` itself, and a
+    search of thousands of spans then parses no ids).
     """
 
     owner_kind: str
     owner_id: uuid.UUID
     start: int
     end: int
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID | None = None
 
 
 BusyIndex = dict[tuple[str, int], list[Span]]
@@ -45,7 +47,8 @@ BusyIndex = dict[tuple[str, int], list[Span]]
 
 
 def index_busy(busy: Iterable[BusyInterval], *, exclude: uuid.UUID | None = None) -> BusyIndex:
-    """Group busy spans by owner, sorted by start; skip appointment ``exclude``.
+    """Group busy spans by owner, sorted by start; skip appointment ``exclude`` (spans
+    without an ``appointment_id`` are kept: their storage already left it out).
 
     Look an owner up with :func:`owner_key`.
     """
@@ -59,7 +62,7 @@ def index_busy(busy: Iterable[BusyInterval], *, exclude: uuid.UUID | None = None
         if item.owner_id is not owner or item.owner_kind != kind:
             owner, kind = item.owner_id, item.owner_kind
             spans = grouped[(kind, owner.int)]
-        if skip is None or item.appointment_id.int != skip:
+        if skip is None or item.appointment_id is None or item.appointment_id.int != skip:
             spans.append((item.start, item.end))
     for found in grouped.values():
         found.sort()

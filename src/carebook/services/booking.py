@@ -70,6 +70,7 @@ def _reserve(
         resource_ids=resource_ids,
         patient_ids=(request.patient_id,),
         now=now,
+        exclude=exclude,
     )
     query = AvailabilityQuery(
         service_ids=request.service_ids,

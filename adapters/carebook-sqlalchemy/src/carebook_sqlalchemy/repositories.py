@@ -485,11 +485,14 @@ class AppointmentRepository(_Base):
         resource_ids: Collection[uuid.UUID] = (),
         patient_ids: Collection[uuid.UUID] = (),
         now: pendulum.DateTime,
+        exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
         """One statement: a UNION ALL branch per kind of owner asked for.
 
         Rows of holds past their expiry come back too and are dropped here; when there
-        are none, the read vouches for the span (see :class:`_Vetted`).
+        are none, the read vouches for the span (see :class:`_Vetted`). Appointment ids
+        are not read (a search returns thousands of spans, and parsing their ids cost
+        more than the rest of the row): ``exclude`` is applied in the statement.
         """
         wanted = (bool(practitioner_ids), bool(patient_ids), bool(resource_ids))
         if not any(wanted):
@@ -501,17 +504,20 @@ class AppointmentRepository(_Base):
             "practitioners": list(practitioner_ids),
             "patients": list(patient_ids),
             "resources": list(resource_ids),
+            "exclude": exclude,
         }
         owners: dict[object, uuid.UUID] = {}
         for owner in (*practitioner_ids, *patient_ids, *resource_ids):
             owners[owner] = owner
             owners[owner.hex] = owner  # SQLite's CHAR(32) cast to text
             owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
-        rows = self._conn.execute(_busy_statement(wanted), params).all()
-        ids = self._ids
+        statement = _busy_statement(wanted, exclude is not None)
+        rows = self._conn.execute(statement, params).all()
+        # tuple.__new__ skips the NamedTuple's own __new__: a search builds thousands.
+        new = tuple.__new__
         busy = [
-            BusyInterval(kind, owners[owner], s, e, ids(appt))
-            for kind, owner, s, e, appt, expires in rows
+            new(BusyInterval, (kind, owners[owner], s, e, None))
+            for kind, owner, s, e, expires in rows
             if expires is None or expires > epoch_now
         ]
         if self._write and len(busy) == len(rows):
@@ -532,14 +538,15 @@ class AppointmentRepository(_Base):
         return [h for h in found if not h.occupies(now)]
 
 
-def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str) -> Any:
+def _busy_branch(
+    kind: str, table: Table, owner: str, ids: str, appt: str, *, excluding: bool
+) -> Any:
     c = table.c
-    return select(
+    stmt = select(
         literal(kind).label("kind"),
         cast(c[owner], String).label("owner"),
         c.occupied_start,
         c.occupied_end,
-        cast(c[appt], String).label("appt"),
         c.hold_expires_at.label("expires"),
     ).where(
         c[owner].in_(bindparam(ids, expanding=True)),
@@ -547,19 +554,24 @@ def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str) -> An
         c.occupied_start < bindparam("end"),
         c.blocks_time.is_(True),
     )
+    return stmt.where(c[appt] != bindparam("exclude")) if excluding else stmt
 
 
-_BRANCHES = (
-    _busy_branch(PRACTITIONER, APPOINTMENTS, "practitioner_id", "practitioners", "id"),
-    _busy_branch(PATIENT, APPOINTMENTS, "patient_id", "patients", "id"),
-    _busy_branch(RESOURCE, APPT_RESOURCES, "resource_id", "resources", "appointment_id"),
+_OWNERS = (
+    (PRACTITIONER, APPOINTMENTS, "practitioner_id", "practitioners", "id"),
+    (PATIENT, APPOINTMENTS, "patient_id", "patients", "id"),
+    (RESOURCE, APPT_RESOURCES, "resource_id", "resources", "appointment_id"),
 )
 
 
+def _branches(excluding: bool) -> tuple[Any, ...]:
+    return tuple(_busy_branch(*owner, excluding=excluding) for owner in _OWNERS)
+
+
 @functools.cache
-def _busy_statement(wanted: tuple[bool, bool, bool]) -> Any:
+def _busy_statement(wanted: tuple[bool, bool, bool], excluding: bool) -> Any:
     """The busy-time query for the kinds of owner asked for, built once per shape."""
-    branches = [branch for branch, on in zip(_BRANCHES, wanted, strict=True) if on]
+    branches = [b for b, on in zip(_branches(excluding), wanted, strict=True) if on]
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 

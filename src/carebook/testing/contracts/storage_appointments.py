@@ -24,7 +24,7 @@ S = AppointmentStatus
 
 def _busy(appointment: Appointment, kind: str, owner: uuid.UUID) -> BusyInterval:
     start, end = appointment.occupied_epochs
-    return BusyInterval(kind, owner, start, end, appointment.id)
+    return BusyInterval(kind, owner, start, end)
 
 
 class AppointmentStorageContract(StorageContractBase):
@@ -290,8 +290,37 @@ class AppointmentStorageContract(StorageContractBase):
         with storage.unit_of_work(write=True) as uow:
             uow.appointments.add(appointment, now=NOW)
             found = uow.appointments.busy_intervals(*window, practitioner_ids=[owner], now=NOW)
-            assert found == [_busy(appointment, PRACTITIONER, owner)]
+            assert [b._replace(appointment_id=None) for b in found] == [
+                _busy(appointment, PRACTITIONER, owner)
+            ]
+            assert found[0].appointment_id in (None, appointment.id)
         assert self.busy(storage, *window, practitioner_ids=[owner]) == set()
+
+    def test_busy_intervals_leave_out_the_excluded_appointment_only(
+        self, storage: Storage, clinic: SmallClinic
+    ) -> None:
+        """``exclude`` names the hold being turned into a booking: its own time is not
+        busy for it, every other appointment's still is, for every kind of owner."""
+        room = clinic.resources[0]
+        hold = clinic.appointment(
+            at(9), status=S.PROPOSED, hold_expires_at=NOW.add(hours=1), resources=[room]
+        )
+        other = clinic.appointment(at(10), patient=clinic.patients[1], resources=[room])
+        self.add(storage, hold, other)
+        start, end = to_epoch(at(8)), to_epoch(at(12))
+        owners = {
+            "practitioner_ids": [hold.practitioner_id],
+            "patient_ids": [hold.patient_id],
+            "resource_ids": [room.id],
+        }
+        everything = self.busy(storage, start, end, **owners)
+        assert self.busy(storage, start, end, exclude=hold.id, **owners) == {
+            b for b in everything if (b.start, b.end) != hold.occupied_epochs
+        }
+        assert self.busy(storage, start, end, exclude=other.id, **owners) == {
+            b for b in everything if (b.start, b.end) != other.occupied_epochs
+        }
+        assert len(everything) == 5  # hold: practitioner, patient, room; other: two
 
     # -- holds -----------------------------------------------------------------------
     def test_expired_holds_lists_only_proposed_holds_past_their_expiry(
