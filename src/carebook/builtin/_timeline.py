@@ -24,11 +24,13 @@ class Timeline:
         self.longest = 0
 
     def add(self, busy: BusyInterval, expires: int | None) -> None:
+        assert busy.appointment_id is not None, "the memory storage names every span"
         entry = (busy.start, busy.end, busy.appointment_id.int, busy, expires)
         bisect.insort(self.entries, entry)
         self.longest = max(self.longest, busy.end - busy.start)
 
     def remove(self, busy: BusyInterval) -> None:
+        assert busy.appointment_id is not None, "the memory storage names every span"
         key = (busy.start, busy.end, busy.appointment_id.int)
         i = bisect.bisect_left(self.entries, key)
         if i < len(self.entries) and self.entries[i][:3] == key:

@@ -274,27 +274,6 @@ def _epoch_or_none(value: pendulum.DateTime | None) -> int | None:
     return None if value is None else to_epoch(value)
 
 
-class UuidCache:
-    """Parsed UUIDs by their text form (ids are read as text: parsing is cheaper here,
-    once, than a UUID per row in the driver), bounded.
-
-    A busy-time query returns thousands of appointment ids, and the same ones again on
-    the next search of that week; parsing each costs more than the rest of the row.
-    """
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self._parsed: dict[str, uuid.UUID] = {}
-        self._limit = limit
-
-    def __call__(self, value: str) -> uuid.UUID:
-        found = self._parsed.get(value)
-        if found is None:
-            if len(self._parsed) >= self._limit:
-                self._parsed.clear()
-            found = self._parsed[value] = uuid.UUID(value)
-        return found
-
-
 @attrs.frozen
 class _Vetted:
     """A busy read of this transaction that found no expired hold still blocking time:
@@ -313,9 +292,8 @@ class _Vetted:
 
 
 class AppointmentRepository(_Base):
-    def __init__(self, conn: Connection, *, write: bool, ids: UuidCache) -> None:
+    def __init__(self, conn: Connection, *, write: bool) -> None:
         super().__init__(conn, write=write)
-        self._ids = ids
         self._vetted: list[_Vetted] = []
 
     def get(self, appointment_id: AppointmentId) -> Appointment | None:
@@ -667,14 +645,12 @@ class InboxRepository(_Base):
 class Repositories:
     """Every repository of one unit of work."""
 
-    def __init__(
-        self, conn: Connection, *, write: bool, cache: CalendarCache, ids: UuidCache
-    ) -> None:
+    def __init__(self, conn: Connection, *, write: bool, cache: CalendarCache) -> None:
         seen_versions: dict[uuid.UUID, int] = {}
         self.calendar = CalendarRepository(
             conn, write=write, cache=cache, seen_versions=seen_versions
         )
         self.patients = PatientRepository(conn, write=write, seen_versions=seen_versions)
-        self.appointments = AppointmentRepository(conn, write=write, ids=ids)
+        self.appointments = AppointmentRepository(conn, write=write)
         self.outbox = OutboxRepository(conn, write=write)
         self.inbox = InboxRepository(conn, write=write)

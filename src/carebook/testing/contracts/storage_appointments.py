@@ -308,16 +308,23 @@ class AppointmentStorageContract(StorageContractBase):
         other = clinic.appointment(at(10), patient=clinic.patients[1], resources=[room])
         self.add(storage, hold, other)
         start, end = to_epoch(at(8)), to_epoch(at(12))
-        owners = {
-            "practitioner_ids": [hold.practitioner_id],
-            "patient_ids": [hold.patient_id],
-            "resource_ids": [room.id],
-        }
-        everything = self.busy(storage, start, end, **owners)
-        assert self.busy(storage, start, end, exclude=hold.id, **owners) == {
+
+        def busy(exclude: uuid.UUID | None = None) -> set[BusyInterval]:
+            return self.busy(
+                storage,
+                start,
+                end,
+                practitioner_ids=[hold.practitioner_id],
+                patient_ids=[hold.patient_id],
+                resource_ids=[room.id],
+                exclude=exclude,
+            )
+
+        everything = busy()
+        assert busy(exclude=hold.id) == {
             b for b in everything if (b.start, b.end) != hold.occupied_epochs
         }
-        assert self.busy(storage, start, end, exclude=other.id, **owners) == {
+        assert busy(exclude=other.id) == {
             b for b in everything if (b.start, b.end) != other.occupied_epochs
         }
         assert len(everything) == 5  # hold: practitioner, patient, room; other: two
