@@ -35,6 +35,7 @@ EXPECTED_PAGES = {
     "staffing.md",
     "walk-ins.md",
     "pricing-and-payments.md",
+    "booking-saga.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

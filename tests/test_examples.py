@@ -36,6 +36,19 @@ EXPECTED_LINES: dict[str, list[str]] = {
         "   13:24:00   AppointmentCancelled   appointment-1   reason=patient_request by=patient",
         "   appointment_cancelled    practitioner  Dr Ada Osei      appointment-1",
     ],
+    "booking_saga.py": [
+        "   11:30:00   DiscountQuotaReserved  quota day 2025-06-02",
+        "   11:30:00   PaymentCompleted       captured INR 968.00",
+        "   11:30:00   BookingConfirmed",
+        "   status   failed (card_declined)",
+        "   11:32:00   CompensationTriggered  reason card_declined",
+        "   11:32:00   DiscountQuotaReleased  quota day 2025-06-02",
+        "   11:32:00   AppointmentCancelled   reason booking_failed",
+        "   11:32:00   BookingFailed          reason card_declined",
+        "   refused  discount_quota_exhausted",
+        "   nothing stored or charged: 0 holds, no timeline, INR 0.00 charged",
+        "   net captured INR 968.00",
+    ],
     "custom_rule_plugin.py": [
         "     550  no_lunch_bookings   <- from the plugin",
         "    1000  slot_not_offered",
@@ -212,3 +225,17 @@ def test_multi_office_day_is_deterministic_and_prints_no_patient_ids(
     assert without_chart(default.stdout) == without_chart(with_png.stdout)
     uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
     assert not uuid_like.search(with_png.stdout)
+
+
+def test_booking_saga_output_is_deterministic() -> None:
+    first, _ = run(ROOT / "examples" / "booking_saga.py")
+    second = subprocess.run(
+        [sys.executable, "examples/booking_saga.py"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    assert first.stdout == second.stdout

@@ -61,6 +61,7 @@ from carebook.domain.pricing_settings import CombineMode, PricingSettings, Quota
 from carebook.domain.promo import PromoCode, PromoRequest
 from carebook.domain.quota import DailyQuota, quota_day
 from carebook.domain.rules import Rejection, ReservationRule, RuleContext
+from carebook.domain.saga import BookingSaga, SagaStatus
 from carebook.domain.staffing import (
     ShiftAssignment,
     StaffAvailability,
@@ -81,6 +82,7 @@ from carebook.errors import (
     InvalidTransitionError,
     NotFoundError,
     PaymentTimeoutError,
+    QuotaBelowUsageError,
     RuleRejectedError,
     SlotUnavailableError,
     StorageError,
@@ -93,6 +95,7 @@ from carebook.hookspecs import hookimpl
 from carebook.plugins import make_plugin_manager
 from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.services.saga_request import RequestBooking
 from carebook.webhooks import PaymentWebhookEvent
 
 __all__ = [
@@ -107,6 +110,7 @@ __all__ = [
     "BirthdayOrHighValue",
     "BookAppointment",
     "BookingPolicy",
+    "BookingSaga",
     "CancelAppointment",
     "Carebook",
     "CarebookConfig",
@@ -155,15 +159,18 @@ __all__ = [
     "PromoCode",
     "PromoCodePolicy",
     "PromoRequest",
+    "QuotaBelowUsageError",
     "QuotaExhaustedBehaviour",
     "Quote",
     "Rejection",
+    "RequestBooking",
     "ReservationRule",
     "Resource",
     "ResourceId",
     "ResourceKind",
     "RuleContext",
     "RuleRejectedError",
+    "SagaStatus",
     "Service",
     "ServiceId",
     "Sex",

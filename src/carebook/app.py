@@ -14,14 +14,20 @@ from carebook.domain import events as ev
 from carebook.domain.actors import Actor
 from carebook.domain.appointment import Appointment
 from carebook.domain.availability import AvailabilityQuery, AvailabilityResult
-from carebook.domain.ids import AppointmentId, OrganisationId, PatientId
+from carebook.domain.discounts import DiscountPolicy
+from carebook.domain.ids import AppointmentId, OrganisationId, PatientId, SagaId
 from carebook.domain.rules import ReservationRule
+from carebook.domain.saga import BookingSaga
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 from carebook.services import booking, lifecycle, queries
 from carebook.services.calendar_admin import CalendarAdmin
 from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher
+from carebook.services.pricing_admin import PricingAdmin
+from carebook.services.saga import BookingSagas
+from carebook.services.saga_request import RequestBooking
+from carebook.services.saga_runtime import SagaRuntime, SagaSettings
 from carebook.services.staffing import Staffing
 from carebook.services.walkin import WalkIns
 
@@ -57,20 +63,22 @@ class Carebook:
         hook: Any,
         inline_dispatch: bool = True,
         name: str = "carebook",
+        discount_policies: Sequence[DiscountPolicy] = (),
+        saga_settings: SagaSettings | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.notifiers = dict(notifiers)
         self.publisher = publisher
         self.payment_gateway = payment_gateway
-        """The configured gateway, if any (the booking saga that drives it comes later)."""
+        """The configured gateway, if any (the booking saga drives it)."""
         self.name = name
         context = _EventContext(name)
         self.dispatcher = Dispatcher(
             storage,
             publisher,
             self.notifiers,
-            lambda event: hook.carebook_on_event(event=event, context=context),
+            lambda event: self._on_event(hook, context, event),
         )
         self._deps = Deps(
             storage=storage,
@@ -84,6 +92,22 @@ class Carebook:
         """Walk-in check-ins, the queues, practitioners on duty and live wait times."""
         self.staffing = Staffing(self._deps)
         """Demand history, forecasts and staffing plans (docs/staffing.md)."""
+        self.pricing = PricingAdmin(self._deps)
+        """Prices, discount settings, promo codes and their audit trail (admin only)."""
+        self.sagas = BookingSagas(
+            SagaRuntime(
+                deps=self._deps,
+                gateway=payment_gateway,
+                policies=tuple(discount_policies),
+                settings=saga_settings or SagaSettings(),
+                inline=inline_dispatch,
+            )
+        )
+        """Booking through the payment saga: request, resume, webhooks, status, timeline."""
+
+    def _on_event(self, hook: Any, context: _EventContext, event: ev.Event) -> None:
+        hook.carebook_on_event(event=event, context=context)
+        self.sagas.handle_event(event)  # a saga event nudges its saga on
 
     def _after_commit(self) -> None:
         self.dispatcher.run()
@@ -118,6 +142,21 @@ class Carebook:
         staff bookings are ``booked``. Idempotent per (patient, key).
         """
         return booking.book(self._deps, actor, command, correlation_id)
+
+    # -- booking through the payment saga ---------------------------------------------
+    def request_booking(
+        self, actor: Actor, command: RequestBooking, *, correlation_id: str | None = None
+    ) -> BookingSaga:
+        """Hold, price (discounts, the daily quota), pay and confirm; see ``cb.sagas``."""
+        return self.sagas.request(actor, command, correlation_id=correlation_id)
+
+    def booking_status(self, actor: Actor, saga_id: SagaId) -> BookingSaga:
+        """Where a booking saga stands (a patient sees only their own)."""
+        return self.sagas.status(actor, saga_id)
+
+    def booking_timeline(self, actor: Actor, saga_id: SagaId) -> list[ev.Event]:
+        """Every event of a booking saga, oldest first (a patient sees only their own)."""
+        return self.sagas.timeline(actor, saga_id)
 
     # -- lifecycle ---------------------------------------------------------------------
     def confirm(

@@ -11,8 +11,9 @@ from attrs import frozen
 
 from carebook.app import Carebook
 from carebook.errors import ConfigurationError
-from carebook.plugins import collect_adapters, make_plugin_manager
+from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.services.saga_runtime import SagaSettings
 
 __all__ = ["CarebookConfig", "bootstrap"]
 
@@ -29,6 +30,9 @@ class CarebookConfig:
 
     ``dispatch="inline"`` delivers events right after each command commits;
     ``"manual"`` leaves it to the host app calling :meth:`Carebook.dispatch`.
+    ``saga_options`` configure the booking saga (:class:`SagaSettings`:
+    ``payment_timeout_minutes``, ``confirm_grace_minutes``, ``webhook_secret``,
+    ``webhook_tolerance``).
     """
 
     storage: str = "memory"
@@ -43,6 +47,7 @@ class CarebookConfig:
     payment_gateway_options: Mapping[str, Any] = attrs.field(factory=dict)
     dispatch: str = "inline"
     name: str = "carebook"
+    saga_options: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.dispatch not in ("inline", "manual"):
@@ -98,4 +103,6 @@ def bootstrap(
         hook=pm.hook,
         inline_dispatch=config.dispatch == "inline",
         name=config.name,
+        discount_policies=tuple(collect_discount_policies(pm)),
+        saga_settings=SagaSettings.from_options(config.saga_options),
     )

@@ -21,6 +21,7 @@ __all__ = [
     "InvalidTransitionError",
     "NotFoundError",
     "PaymentTimeoutError",
+    "QuotaBelowUsageError",
     "RuleRejectedError",
     "SlotUnavailableError",
     "StorageError",
@@ -171,3 +172,9 @@ class AlreadyCheckedInError(ConflictError):
     """The patient is already in a queue (checked in and not yet seen, left or gone)."""
 
     reason_code = "already_checked_in"
+
+
+class QuotaBelowUsageError(ValidationError):
+    """A daily discount quota was set below what today has already used; nothing changed."""
+
+    reason_code = "quota_below_usage"

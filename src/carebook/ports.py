@@ -17,6 +17,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook._saga_ports import PricingRepository, SagaRepository
 from carebook.domain._convert import to_enum
 from carebook.domain._currencies import MINOR_UNITS
 from carebook.domain.appointment import Appointment
@@ -58,6 +59,8 @@ __all__ = [
     "PaymentGateway",
     "PaymentIntent",
     "PaymentStatus",
+    "PricingRepository",
+    "SagaRepository",
     "Storage",
     "UnitOfWork",
     "WalkInRepository",
@@ -181,6 +184,10 @@ class UnitOfWork(Protocol):
     def inbox(self) -> Inbox: ...
     @property
     def walkins(self) -> WalkInRepository: ...
+    @property
+    def pricing(self) -> PricingRepository: ...
+    @property
+    def sagas(self) -> SagaRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -8,6 +8,7 @@ raises the same typed errors as building it in code (wrapped by cattrs in a
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import functools
 import json
@@ -53,6 +54,19 @@ def _structure_date(value: Any, _: Any) -> dt.date:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"not an ISO 8601 date: {value!r}") from exc
+
+
+def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
+    """Decimals travel as strings ("12.5"); ints are exact too. Floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValidationError(f"a decimal must be a string or an int, got {type(value).__name__}")
+    try:
+        number = decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        raise ValidationError("not a decimal number") from None
+    if not number.is_finite():
+        raise ValidationError("a decimal must be finite")
+    return number
 
 
 def _strict(kind: type[Any]) -> Any:
@@ -121,6 +135,8 @@ def make_carebook_converter() -> cattrs.Converter:
         converter.register_structure_hook(cls, _structure_datetime)
     converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_unstructure_hook(decimal.Decimal, str)
+    converter.register_structure_hook(decimal.Decimal, _structure_decimal)
     converter.register_unstructure_hook(uuid.UUID, str)
     converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(str(v)))
     configure_tagged_union(AnyEvent, converter, tag_name="type")

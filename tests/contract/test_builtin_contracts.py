@@ -20,7 +20,9 @@ from carebook.testing import builders
 from carebook.testing.contracts import (
     ClockContract,
     NotifierContract,
+    PricingStorageContract,
     PublisherContract,
+    SagaStorageContract,
     StorageContract,
     WalkInStorageContract,
 )
@@ -38,6 +40,22 @@ class TestMemoryStorage(StorageContract):
 
 
 class TestMemoryWalkIns(WalkInStorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[Storage]:
+        storage = MemoryStorage()
+        yield storage
+        storage.close()
+
+
+class TestMemoryPricing(PricingStorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[Storage]:
+        storage = MemoryStorage()
+        yield storage
+        storage.close()
+
+
+class TestMemorySagas(SagaStorageContract):
     @pytest.fixture
     def storage(self) -> Iterator[Storage]:
         storage = MemoryStorage()

@@ -12,7 +12,11 @@ import pytest
 
 from carebook.ports import Storage
 from carebook.testing import StorageContract
-from carebook.testing.contracts import WalkInStorageContract
+from carebook.testing.contracts import (
+    PricingStorageContract,
+    SagaStorageContract,
+    WalkInStorageContract,
+)
 from carebook_sqlalchemy import SqlStorage
 
 
@@ -45,6 +49,32 @@ class TestSqliteWalkIns(WalkInStorageContract):
 
 @pytest.mark.postgres
 class TestPostgresWalkIns(WalkInStorageContract):
+    @pytest.fixture
+    def storage(self, pg_url: str) -> Iterator[Storage]:
+        yield from _storage(pg_url)
+
+
+class TestSqlitePricing(PricingStorageContract):
+    @pytest.fixture
+    def storage(self, sqlite_url: str) -> Iterator[Storage]:
+        yield from _storage(sqlite_url)
+
+
+@pytest.mark.postgres
+class TestPostgresPricing(PricingStorageContract):
+    @pytest.fixture
+    def storage(self, pg_url: str) -> Iterator[Storage]:
+        yield from _storage(pg_url)
+
+
+class TestSqliteSagas(SagaStorageContract):
+    @pytest.fixture
+    def storage(self, sqlite_url: str) -> Iterator[Storage]:
+        yield from _storage(sqlite_url)
+
+
+@pytest.mark.postgres
+class TestPostgresSagas(SagaStorageContract):
     @pytest.fixture
     def storage(self, pg_url: str) -> Iterator[Storage]:
         yield from _storage(pg_url)

@@ -16,6 +16,8 @@ from typing import Any
 
 import pendulum
 
+from carebook.builtin._pricing_store import MemoryPricing, PricingTables
+from carebook.builtin._saga_store import MemorySagas, SagaTables
 from carebook.builtin._timeline import Timeline
 from carebook.builtin._walkins import MemoryWalkIns, WalkInTables
 from carebook.domain.appointment import Appointment, AppointmentStatus
@@ -78,6 +80,8 @@ class _State:
         self.outbox: OrderedDict[EventId, Event] = OrderedDict()
         self.inbox: set[tuple[str, EventId]] = set()
         self.walkins = WalkInTables()
+        self.pricing = PricingTables()
+        self.sagas = SagaTables()
 
     def index(self, appointment: Appointment, *, remove: bool) -> None:
         start, end = appointment.occupied_epochs
@@ -121,6 +125,8 @@ class MemoryUnitOfWork:
         self.outbox = _Outbox(self)
         self.inbox = _Inbox(self)
         self.walkins = MemoryWalkIns(state.walkins, state.lock, self._require_write)
+        self.pricing = MemoryPricing(state.pricing, state.lock, self._require_write)
+        self.sagas = MemorySagas(state.sagas, state.lock, self._require_write)
         self.committed = False
 
     def __enter__(self) -> MemoryUnitOfWork:
@@ -177,6 +183,8 @@ class MemoryUnitOfWork:
                 if ident not in self._new and (old is None or old.version != new.version - 1):
                     raise ConflictError(f"appointment {ident} was changed concurrently")
             self.walkins.check()
+            self.pricing.check()
+            self.sagas.check()
             for table, rows in self._staged.items():
                 state.tables[table].update(rows)
             for ident, new in self._appointments.items():
@@ -195,6 +203,8 @@ class MemoryUnitOfWork:
                 state.outbox.pop(event_id, None)
             state.inbox |= self._inbox
             self.walkins.apply()
+            self.pricing.apply()
+            self.sagas.apply()
         self.committed = True
         self.rollback()
 
@@ -207,6 +217,8 @@ class MemoryUnitOfWork:
         self._dispatched.clear()
         self._inbox.clear()
         self.walkins.discard()
+        self.pricing.discard()
+        self.sagas.discard()
 
 
 class _Calendar:
@@ -308,8 +320,14 @@ class _Appointments:
         if appointment.occupies(now):
             start, end = appointment.occupied_epochs
             for owner_kind, owner_id in _owners(appointment):
+                only = (owner_id,)
                 clash = self.busy_intervals(
-                    start, end, now=now, **{_KWARG[owner_kind]: (owner_id,)}
+                    start,
+                    end,
+                    now=now,
+                    practitioner_ids=only if owner_kind == PRACTITIONER else (),
+                    resource_ids=only if owner_kind == RESOURCE else (),
+                    patient_ids=only if owner_kind == PATIENT else (),
                 )
                 if clash:
                     raise SlotUnavailableError(
@@ -413,9 +431,6 @@ class _Appointments:
             if a is not None and a.status is AppointmentStatus.PROPOSED and not a.occupies(now)
         ]
         return sorted(expired, key=lambda a: (a.hold_expires_at, str(a.id)))[:limit]
-
-
-_KWARG = {PRACTITIONER: "practitioner_ids", RESOURCE: "resource_ids", PATIENT: "patient_ids"}
 
 
 class _Outbox:

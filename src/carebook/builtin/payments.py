@@ -15,12 +15,18 @@ Modes (``mode=``, changeable at run time with :meth:`SimulatedPaymentGateway.set
 Only authorisations are declined; capture, cancel and refund follow the status rules of
 the :class:`~carebook.ports.PaymentGateway` port. Thread-safe (one lock). Every movement
 is appended to :attr:`ledger`, which tests check.
+
+With ``ledger_path`` the gateway is durable: every change is also appended to that file
+(JSON lines, fsynced before the call returns) and a gateway built on the same file later,
+in another process, replays it: a killed worker's payments are still known after a
+restart (:mod:`carebook.builtin._payment_journal`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import random
 import threading
 from collections.abc import Mapping
@@ -30,6 +36,7 @@ from typing import Any, Final
 import attrs
 from attrs import frozen
 
+from carebook.builtin._payment_journal import Journal
 from carebook.builtin._payment_ledger import Ledger, LedgerEntry
 from carebook.domain._convert import to_enum
 from carebook.domain._currencies import MINOR_UNITS
@@ -47,7 +54,9 @@ from carebook.webhooks import PaymentWebhookEvent, sign_payload
 
 __all__ = ["LedgerEntry", "SignedWebhook", "SimulatedMode", "SimulatedPaymentGateway"]
 
-_OPTIONS: Final = frozenset({"mode", "seed", "failure_rate", "timeout_outcome", "decline_code"})
+_OPTIONS: Final = frozenset(
+    {"mode", "seed", "failure_rate", "timeout_outcome", "decline_code", "ledger_path", "id_prefix"}
+)
 _A = PaymentStatus.AUTHORISED
 
 
@@ -90,6 +99,8 @@ class SimulatedPaymentGateway:
         failure_rate: float | Decimal = 0.5,
         timeout_outcome: PaymentStatus | str = PaymentStatus.AUTHORISED,
         decline_code: str = "card_declined",
+        ledger_path: str | os.PathLike[str] | None = None,
+        id_prefix: str = "pi_sim_",
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValidationError("seed must be an int")
@@ -102,6 +113,8 @@ class SimulatedPaymentGateway:
             raise ValidationError("timeout_outcome must be 'authorised' or 'failed'")
         if not isinstance(decline_code, str) or not decline_code:
             raise ValidationError("decline_code must be a non-empty string")
+        if not isinstance(id_prefix, str) or not id_prefix:
+            raise ValidationError("id_prefix must be a non-empty string")
         self._mode = to_enum(SimulatedMode, mode)
         self._rng = random.Random(seed)
         self._failure_rate = float(failure_rate)
@@ -112,12 +125,18 @@ class SimulatedPaymentGateway:
         self._requests: dict[str, tuple[tuple[object, ...], str]] = {}
         self._ledger = Ledger()
         self._events = 0
+        self._id_prefix = id_prefix
+        self._journal = None if ledger_path is None else Journal(ledger_path)
+        if self._journal is not None:
+            self._events = self._journal.restore(self._intents, self._requests, self._ledger)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SimulatedPaymentGateway:
         """From ``CarebookConfig.payment_gateway_options``: ``mode``, ``seed``,
-        ``failure_rate``, ``timeout_outcome``, ``decline_code``; anything else, or a
-        value of the wrong type, is a ConfigurationError."""
+        ``failure_rate``, ``timeout_outcome``, ``decline_code``, ``ledger_path`` (a file
+        that makes the gateway durable), ``id_prefix`` (intent ids are the prefix and a
+        number; give each process its own when several share one database); anything
+        else, or a value of the wrong type, is a ConfigurationError."""
         unknown = set(options) - _OPTIONS
         if unknown:
             raise ConfigurationError(f"unknown simulated gateway options: {sorted(unknown)}")
@@ -163,7 +182,7 @@ class SimulatedPaymentGateway:
             else:
                 status = PaymentStatus.AUTHORISED
             intent = PaymentIntent(
-                id=f"pi_sim_{len(self._intents) + 1:06d}",
+                id=f"{self._id_prefix}{len(self._intents) + 1:06d}",
                 amount=amount,
                 currency=currency,
                 status=status,
@@ -223,6 +242,7 @@ class SimulatedPaymentGateway:
         with self._lock:
             intent = self._settled(intent_id)
             self._events += 1
+            self._journal_write({"op": "event"})
             event = PaymentWebhookEvent(
                 event_id=f"evt_sim_{self._events:06d}",
                 type=f"payment_intent.{intent.status.value}",
@@ -245,6 +265,9 @@ class SimulatedPaymentGateway:
         self._intents[intent.id] = intent
         self._requests[key] = (fingerprint, intent.id)
         self._ledger.record(intent.status, intent, amount, key)
+        self._journal_write(
+            {"op": "store", "intent": _row(intent), "key": key, "fp": fingerprint, "amount": amount}
+        )
 
     def _replay(self, key: str, fingerprint: tuple[object, ...]) -> PaymentIntent | None:
         known = self._requests.get(key)
@@ -269,7 +292,12 @@ class SimulatedPaymentGateway:
             )
             self._intents[intent_id] = intent
             self._ledger.record(intent.status, intent, intent.amount, intent.idempotency_key)
+            self._journal_write({"op": "settle", "intent": _row(intent)})
         return intent
+
+    def _journal_write(self, record: dict[str, Any]) -> None:
+        if self._journal is not None:
+            self._journal.append(record)
 
     def _move(self, intent_id: str, operation: str, key: str, amount: int | None) -> PaymentIntent:
         fingerprint = (operation, intent_id, amount)
@@ -314,3 +342,7 @@ class SimulatedPaymentGateway:
             if self._mode is SimulatedMode.TIMEOUT:
                 raise PaymentTimeoutError(operation, key)
             return new
+
+
+def _row(intent: PaymentIntent) -> dict[str, Any]:
+    return attrs.asdict(intent)

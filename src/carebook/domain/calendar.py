@@ -18,6 +18,7 @@ import attrs
 from attrs import frozen
 
 from carebook.domain._convert import each, instance_of, to_enum, to_frozenset, to_tuple
+from carebook.domain.discounts import PatientFacts, Sex, _birth_date, _sex
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -338,12 +339,19 @@ def _patient_kind(value: object) -> PatientKind:
     return to_enum(PatientKind, value)
 
 
+def _optional_sex(value: object) -> Sex | None:
+    return None if value is None else _sex(value)
+
+
 @frozen(kw_only=True)
 class Patient:
     """A patient as the core knows them: an id, new or returning, opaque contact ref.
 
     Names and contact details live in the host application; ``contact_ref`` is an opaque
-    key a notifier adapter can resolve, and is kept out of ``repr``.
+    key a notifier adapter can resolve, and is kept out of ``repr``. ``sex`` and
+    ``birth_date`` are optional facts the discount policies may look at (R1's birthday
+    discount); they are patient data, kept out of ``repr``, events, logs, audit entries
+    and exception messages.
     """
 
     id: PatientId
@@ -351,7 +359,14 @@ class Patient:
     kind: PatientKind = attrs.field(default=PatientKind.NEW, converter=_patient_kind)
     contact_ref: str | None = attrs.field(default=None, repr=False)
     timezone: str | None = attrs.field(default=None)
+    sex: Sex | None = attrs.field(default=None, converter=_optional_sex, repr=False)
+    birth_date: dt.date | None = attrs.field(default=None, validator=_birth_date, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.timezone is not None:
             zone(self.timezone)
+
+    @property
+    def facts(self) -> PatientFacts:
+        """What a discount policy may know about this patient."""
+        return PatientFacts(sex=self.sex or Sex.UNKNOWN, birth_date=self.birth_date)

@@ -6,6 +6,7 @@ instants, statuses and reason codes.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -20,20 +21,34 @@ from carebook.domain.ids import (
     OrganisationId,
     PatientId,
     PractitionerId,
+    SagaId,
 )
 
 __all__ = [
     "EVENT_TYPES",
+    "SAGA_EVENT_TYPES",
     "AppointmentBooked",
     "AppointmentCancelled",
     "AppointmentConfirmed",
     "AppointmentEnteredInError",
     "AppointmentHeld",
     "AppointmentNoShow",
+    "BookingConfirmed",
+    "BookingFailed",
+    "BookingRequested",
     "CalendarChanged",
+    "CompensationFailed",
+    "CompensationTriggered",
+    "DiscountQuotaReleased",
+    "DiscountQuotaReserved",
     "Event",
     "EventStamp",
     "PatientArrived",
+    "PaymentCancelled",
+    "PaymentCompleted",
+    "PaymentFailed",
+    "PaymentRefunded",
+    "PricingCalculated",
     "SessionCompleted",
     "SessionStarted",
     "WaitTimeChanged",
@@ -159,6 +174,130 @@ class WaitTimeChanged(Event):
     cause: str
 
 
+# -- the booking saga (see docs/booking-saga.md) -----------------------------------------
+@frozen(kw_only=True)
+class _SagaEvent(Event):
+    """A step of one booking saga: ids only, never patient data."""
+
+    saga_id: SagaId
+    appointment_id: AppointmentId
+    location_id: LocationId
+    patient_id: PatientId
+
+
+@frozen(kw_only=True)
+class BookingRequested(_SagaEvent):
+    """A booking was requested: its slot is held until the saga ends."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+
+
+@frozen(kw_only=True)
+class PricingCalculated(_SagaEvent):
+    """The price: ``base_amount`` and the ``amount`` to pay, in minor units of
+    ``currency``; ``discount`` names the discount policy applied (never its reason, which
+    may say something about the patient), or None."""
+
+    base_amount: int
+    amount: int
+    currency: str
+    discount: str | None
+
+
+@frozen(kw_only=True)
+class DiscountQuotaReserved(_SagaEvent):
+    """One unit of the ``quota_day``'s discount quota is held for this booking."""
+
+    quota_day: dt.date
+
+
+@frozen(kw_only=True)
+class PaymentCompleted(_SagaEvent):
+    """The payment was captured."""
+
+    intent_id: str
+    amount: int
+    currency: str
+
+
+@frozen(kw_only=True)
+class BookingConfirmed(_SagaEvent):
+    """The saga ended well: paid, and the appointment is booked."""
+
+
+@frozen(kw_only=True)
+class PaymentFailed(_SagaEvent):
+    """The payment was declined or took too long (``reason``: ``card_declined``,
+    ``payment_timeout`` ...)."""
+
+    reason: str
+
+
+@frozen(kw_only=True)
+class CompensationTriggered(_SagaEvent):
+    """The saga is undoing what it did (``reason`` says why)."""
+
+    reason: str
+
+
+@frozen(kw_only=True)
+class DiscountQuotaReleased(_SagaEvent):
+    """The discount quota unit of ``quota_day`` is given back."""
+
+    quota_day: dt.date
+
+
+@frozen(kw_only=True)
+class PaymentCancelled(_SagaEvent):
+    """An authorisation was released: no money moved."""
+
+    intent_id: str
+    amount: int
+    currency: str
+
+
+@frozen(kw_only=True)
+class PaymentRefunded(_SagaEvent):
+    """Money captured for a booking that could not be confirmed went back."""
+
+    intent_id: str
+    amount: int
+    currency: str
+
+
+@frozen(kw_only=True)
+class CompensationFailed(_SagaEvent):
+    """A compensation ``step`` failed (``reason``: an error class or code); it is
+    retried, never dropped."""
+
+    step: str
+    reason: str
+
+
+@frozen(kw_only=True)
+class BookingFailed(_SagaEvent):
+    """The saga ended without a booking; everything it held was released."""
+
+    reason: str
+
+
+SAGA_EVENT_TYPES: tuple[type[Event], ...] = (
+    BookingRequested,
+    PricingCalculated,
+    DiscountQuotaReserved,
+    PaymentCompleted,
+    BookingConfirmed,
+    PaymentFailed,
+    CompensationTriggered,
+    DiscountQuotaReleased,
+    PaymentCancelled,
+    PaymentRefunded,
+    CompensationFailed,
+    BookingFailed,
+)
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     AppointmentHeld,
     AppointmentBooked,
@@ -171,4 +310,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SessionCompleted,
     CalendarChanged,
     WaitTimeChanged,
+    *SAGA_EVENT_TYPES,
 )

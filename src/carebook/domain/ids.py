@@ -16,6 +16,7 @@ __all__ = [
     "PatientId",
     "PractitionerId",
     "ResourceId",
+    "SagaId",
     "ServiceId",
     "new_uuid",
 ]
@@ -28,6 +29,7 @@ ResourceId = NewType("ResourceId", uuid.UUID)
 PatientId = NewType("PatientId", uuid.UUID)
 AppointmentId = NewType("AppointmentId", uuid.UUID)
 EventId = NewType("EventId", uuid.UUID)
+SagaId = NewType("SagaId", uuid.UUID)
 
 
 def new_uuid() -> uuid.UUID:

@@ -39,6 +39,7 @@ from carebook.domain.ids import (
     PatientId,
     PractitionerId,
     ResourceId,
+    SagaId,
     ServiceId,
 )
 from carebook.domain.instants import require_aware
@@ -330,6 +331,14 @@ def _event_values(now: pendulum.DateTime) -> dict[str, Any]:
         "queue_length": lambda: 3,
         "practitioners_on_duty": lambda: 2,
         "cause": lambda: "check_in",
+        "saga_id": lambda: SagaId(uuid.uuid4()),
+        "base_amount": lambda: 110_000,
+        "amount": lambda: 96_800,
+        "currency": lambda: "INR",
+        "discount": lambda: "birthday_or_high_value",
+        "quota_day": lambda: now.date(),
+        "intent_id": lambda: "pi_test_000001",
+        "step": lambda: "void_payment",
     }
 
 

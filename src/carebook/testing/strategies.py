@@ -49,6 +49,7 @@ from carebook.domain.ids import (
     PatientId,
     PractitionerId,
     ResourceId,
+    SagaId,
     ServiceId,
 )
 from carebook.domain.instants import Interval, from_epoch
@@ -335,6 +336,14 @@ _EVENT_FIELDS: dict[str, St[Any]] = {
     "queue_length": st.integers(0, 100_000),
     "practitioners_on_duty": st.integers(0, 10_000),
     "cause": codes(),
+    "saga_id": ids(SagaId),
+    "base_amount": st.integers(0, 10**12),
+    "amount": st.integers(0, 10**12),
+    "currency": st.sampled_from(["EUR", "INR", "JPY", "KWD", "USD"]),
+    "discount": st.none() | codes(),
+    "quota_day": st.dates(),
+    "intent_id": st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=40),
+    "step": codes(),
 }
 
 

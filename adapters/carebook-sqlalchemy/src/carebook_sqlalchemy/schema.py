@@ -255,4 +255,5 @@ class InboxRow(Base):
 
 
 # The walk-in tables live in their own module; importing it puts them on Base.metadata.
+from carebook_sqlalchemy import schema_sagas as _sagas  # noqa: E402, F401
 from carebook_sqlalchemy import schema_walkins as _walkins  # noqa: E402, F401

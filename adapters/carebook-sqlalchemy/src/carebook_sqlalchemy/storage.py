@@ -20,8 +20,9 @@ from carebook_sqlalchemy.repositories import (
     OutboxRepository,
     PatientRepository,
     Repositories,
-    UuidCache,
 )
+from carebook_sqlalchemy.repositories_pricing import PricingRepository
+from carebook_sqlalchemy.repositories_sagas import SagaRepository
 from carebook_sqlalchemy.repositories_walkins import WalkInRepository
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -65,6 +66,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     inbox: InboxRepository
     walkins: WalkInRepository
+    pricing: PricingRepository
+    sagas: SagaRepository
 
     def __init__(self, storage: SqlStorage, *, write: bool) -> None:
         self._storage = storage
@@ -81,14 +84,16 @@ class SqlUnitOfWork:
         except SQLAlchemyError as exc:
             self._close()
             raise self._storage.error(exc) from None
-        repos = Repositories(
-            self._conn, write=self._write, cache=self._storage.calendars, ids=self._storage.ids
-        )
+        repos = Repositories(self._conn, write=self._write, cache=self._storage.calendars)
         where, secret = self._storage.display_url, self._storage.secret
         for name in ("calendar", "patients", "appointments", "outbox", "inbox"):
             setattr(self, name, _Translating(getattr(repos, name), where, secret))
         walkins = WalkInRepository(self._conn, write=self._write)
         self.walkins = _Translating(walkins, where, secret)  # type: ignore[assignment]
+        pricing = PricingRepository(self._conn, write=self._write)
+        self.pricing = _Translating(pricing, where, secret)  # type: ignore[assignment]
+        sagas = SagaRepository(self._conn, write=self._write)
+        self.sagas = _Translating(sagas, where, secret)  # type: ignore[assignment]
         return self
 
     def __exit__(
@@ -142,7 +147,6 @@ class SqlStorage:
         self.secret = parsed.password if isinstance(parsed.password, str) else None
         self.engine = make_engine(parsed, echo=echo, **engine_options)
         self.calendars = CalendarCache()
-        self.ids = UuidCache()
         """Decoded calendars of this process, reused while their version is current."""
         from carebook_sqlalchemy import migrate as migrations
 

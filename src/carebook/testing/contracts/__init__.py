@@ -16,13 +16,17 @@ from carebook.testing.contracts.notifier import NotifierContract
 from carebook.testing.contracts.payment import PaymentGatewayContract
 from carebook.testing.contracts.publisher import PublisherContract
 from carebook.testing.contracts.storage import StorageContract
+from carebook.testing.contracts.storage_pricing import PricingStorageContract
+from carebook.testing.contracts.storage_sagas import SagaStorageContract
 from carebook.testing.contracts.storage_walkins import WalkInStorageContract
 
 __all__ = [
     "ClockContract",
     "NotifierContract",
     "PaymentGatewayContract",
+    "PricingStorageContract",
     "PublisherContract",
+    "SagaStorageContract",
     "StorageContract",
     "WalkInStorageContract",
 ]
