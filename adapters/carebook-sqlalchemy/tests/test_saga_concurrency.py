@@ -1,9 +1,10 @@
-"""The daily discount quota under concurrency, through the whole booking saga.
+"""The daily discount quota and promo-code limits under concurrency, through the saga.
 
 200 discounted bookings race against a quota of 20 from 20 threads, each with its own
 database connection: exactly 20 get the discount. With ``proceed_without_discount`` the
 other 180 are booked at full price; with ``reject`` they are refused with
-``discount_quota_exhausted`` and leave nothing behind.
+``discount_quota_exhausted`` and leave nothing behind. A promo code limited to 10 uses,
+raced for by 60 requests, is used exactly 10 times.
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ def clinic(pg_url: str) -> Iterator[SagaClinic]:
     clinic.cb.close()
 
 
-def _race(clinic: SagaClinic) -> tuple[list[BookingSaga], list[str]]:
-    commands = [clinic.command(n, discounted=True, key=f"race-{n}") for n in range(BOOKINGS)]
+def _race(
+    clinic: SagaClinic, bookings: int = BOOKINGS, promo: str | None = None
+) -> tuple[list[BookingSaga], list[str]]:
+    commands = [
+        clinic.command(n, discounted=promo is None, key=f"race-{n}", promo=promo)
+        for n in range(bookings)
+    ]
     booked: list[BookingSaga] = []
     refused: list[str] = []
     lock = threading.Lock()
@@ -88,3 +94,21 @@ def test_under_reject_the_bookings_past_the_quota_are_refused_and_leave_nothing(
     with clinic.cb.storage.unit_of_work() as uow:
         held = [a for p in clinic.patients for a in uow.appointments.for_patient(p.id)]
     assert len(held) == QUOTA  # the refused requests left no hold behind
+
+
+@pytest.mark.postgres
+def test_a_promo_code_limited_to_10_uses_is_used_exactly_10_times_under_a_race(
+    clinic: SagaClinic,
+) -> None:
+    from carebook import PromoCode
+
+    admin, org = Actor.admin(), clinic.org.id
+    clinic.cb.pricing.create_promo_code(
+        admin, organisation_id=org, promo=PromoCode.percent_off("RACE10", 10, max_uses=10)
+    )
+    booked, refused = _race(clinic, bookings=60, promo="RACE10")
+    assert len(booked) == 10
+    assert all(s.promo_code == "RACE10" and s.status is SagaStatus.CONFIRMED for s in booked)
+    assert refused == ["promo_exhausted"] * 50
+    with clinic.cb.storage.unit_of_work() as uow:
+        assert uow.pricing.promo_usage(org, "RACE10", booked[0].patient_id)[0] == 10

@@ -77,9 +77,14 @@ class PricingRepository:
             )
 
     def get_promo(self, organisation_id: OrganisationId, code: str) -> StoredPromo | None:
+        """In a write unit of work the code's row is locked (``FOR UPDATE``) until the
+        transaction ends, so the usage counted after it is exact: two requests racing
+        for a code's last use are serialised (SQLite writers are serialised anyway)."""
         stmt = select(PROMOS.c.data).where(
             PROMOS.c.organisation_id == organisation_id, PROMOS.c.code == normalise_code(code)
         )
+        if self._write:
+            stmt = stmt.with_for_update()
         data = self._conn.execute(stmt).scalar()
         return None if data is None else loads(data, StoredPromo)
 
