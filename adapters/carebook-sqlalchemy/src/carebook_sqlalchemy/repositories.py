@@ -14,6 +14,8 @@ from sqlalchemy import (
     Connection,
     String,
     Table,
+    Uuid,
+    any_,
     bindparam,
     cast,
     literal,
@@ -489,7 +491,8 @@ class AppointmentRepository(_Base):
             owners[owner] = owner
             owners[owner.hex] = owner  # SQLite's CHAR(32) cast to text
             owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
-        statement = _busy_statement(wanted, exclude is not None)
+        arrays = self._conn.dialect.name == "postgresql"
+        statement = _busy_statement(wanted, exclude is not None, arrays)
         rows = self._conn.execute(statement, params).all()
         # tuple.__new__ skips the NamedTuple's own __new__: a search builds thousands.
         new = tuple.__new__
@@ -517,9 +520,17 @@ class AppointmentRepository(_Base):
 
 
 def _busy_branch(
-    kind: str, table: Table, owner: str, ids: str, appt: str, *, excluding: bool
+    kind: str, table: Table, owner: str, ids: str, appt: str, *, excluding: bool, arrays: bool
 ) -> Any:
     c = table.c
+    # PostgreSQL takes the owners as one array parameter: the statement text is then the
+    # same for any number of owners, so the server prepares and plans it once. SQLite
+    # has no arrays; an expanding IN it is.
+    among = (
+        c[owner] == any_(bindparam(ids, type_=postgresql.ARRAY(Uuid)))
+        if arrays
+        else c[owner].in_(bindparam(ids, expanding=True))
+    )
     stmt = select(
         literal(kind).label("kind"),
         cast(c[owner], String).label("owner"),
@@ -527,7 +538,7 @@ def _busy_branch(
         c.occupied_end,
         c.hold_expires_at.label("expires"),
     ).where(
-        c[owner].in_(bindparam(ids, expanding=True)),
+        among,
         c.occupied_end > bindparam("start"),
         c.occupied_start < bindparam("end"),
         c.blocks_time.is_(True),
@@ -542,14 +553,14 @@ _OWNERS = (
 )
 
 
-def _branches(excluding: bool) -> tuple[Any, ...]:
-    return tuple(_busy_branch(*owner, excluding=excluding) for owner in _OWNERS)
+def _branches(excluding: bool, arrays: bool) -> tuple[Any, ...]:
+    return tuple(_busy_branch(*owner, excluding=excluding, arrays=arrays) for owner in _OWNERS)
 
 
 @functools.cache
-def _busy_statement(wanted: tuple[bool, bool, bool], excluding: bool) -> Any:
+def _busy_statement(wanted: tuple[bool, bool, bool], excluding: bool, arrays: bool) -> Any:
     """The busy-time query for the kinds of owner asked for, built once per shape."""
-    branches = [b for b, on in zip(_branches(excluding), wanted, strict=True) if on]
+    branches = [b for b, on in zip(_branches(excluding, arrays), wanted, strict=True) if on]
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
