@@ -17,7 +17,9 @@ from sqlalchemy import (
     Uuid,
     any_,
     bindparam,
+    case,
     cast,
+    func,
     literal,
     or_,
     select,
@@ -467,12 +469,15 @@ class AppointmentRepository(_Base):
         now: pendulum.DateTime,
         exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
-        """One statement: a UNION ALL branch per kind of owner asked for.
+        """One statement: a UNION ALL branch per kind of owner asked for, one row per
+        owner with its spans as text (``"start,end,start,end..."``).
 
-        Rows of holds past their expiry come back too and are dropped here; when there
-        are none, the read vouches for the span (see :class:`_Vetted`). Appointment ids
-        are not read (a search returns thousands of spans, and parsing their ids cost
-        more than the rest of the row): ``exclude`` is applied in the statement.
+        A search reads thousands of spans; one row each cost more in the driver and in
+        Python than the search itself, so the database concatenates them and Python
+        splits one string per owner. Holds past their expiry are left out of the text
+        and reported by a flag; when no owner has one, the read vouches for the span
+        (see :class:`_Vetted`). Appointment ids are not read: ``exclude`` is applied in
+        the statement.
         """
         wanted = (bool(practitioner_ids), bool(patient_ids), bool(resource_ids))
         if not any(wanted):
@@ -485,6 +490,7 @@ class AppointmentRepository(_Base):
             "patients": list(patient_ids),
             "resources": list(resource_ids),
             "exclude": exclude,
+            "now": epoch_now,
         }
         owners: dict[object, uuid.UUID] = {}
         for owner in (*practitioner_ids, *patient_ids, *resource_ids):
@@ -493,15 +499,18 @@ class AppointmentRepository(_Base):
             owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
         arrays = self._conn.dialect.name == "postgresql"
         statement = _busy_statement(wanted, exclude is not None, arrays)
-        rows = self._conn.execute(statement, params).all()
         # tuple.__new__ skips the NamedTuple's own __new__: a search builds thousands.
         new = tuple.__new__
-        busy = [
-            new(BusyInterval, (kind, owners[owner], s, e, None))
-            for kind, owner, s, e, expires in rows
-            if expires is None or expires > epoch_now
-        ]
-        if self._write and len(busy) == len(rows):
+        busy: list[BusyInterval] = []
+        expired = False
+        for kind, owner, spans, any_expired in self._conn.execute(statement, params):
+            expired = expired or bool(any_expired)
+            if spans:
+                ident = owners[owner]
+                bounds = iter(map(int, spans.split(",")))
+                pairs = zip(bounds, bounds, strict=False)  # one iterator: (start, end) pairs
+                busy.extend(new(BusyInterval, (kind, ident, s, e, None)) for s, e in pairs)
+        if self._write and not expired:
             self._vetted.append(_Vetted(start, end, epoch_now, frozenset(owners.values())))
         return busy
 
@@ -531,17 +540,25 @@ def _busy_branch(
         if arrays
         else c[owner].in_(bindparam(ids, expanding=True))
     )
-    stmt = select(
-        literal(kind).label("kind"),
-        cast(c[owner], String).label("owner"),
-        c.occupied_start,
-        c.occupied_end,
-        c.hold_expires_at.label("expires"),
-    ).where(
-        among,
-        c.occupied_end > bindparam("start"),
-        c.occupied_start < bindparam("end"),
-        c.blocks_time.is_(True),
+    # One row per owner: its live spans as "start,end,start,end..." (a hold past its
+    # expiry is left out of the text) and whether any such expired hold was seen.
+    live = or_(c.hold_expires_at.is_(None), c.hold_expires_at > bindparam("now"))
+    span = cast(c.occupied_start, String) + "," + cast(c.occupied_end, String)
+    concat = func.string_agg if arrays else func.group_concat
+    stmt = (
+        select(
+            literal(kind).label("kind"),
+            cast(c[owner], String).label("owner"),
+            concat(case((live, span), else_=None), literal(",")).label("spans"),
+            func.max(case((live, 0), else_=1)).label("expired"),
+        )
+        .where(
+            among,
+            c.occupied_end > bindparam("start"),
+            c.occupied_start < bindparam("end"),
+            c.blocks_time.is_(True),
+        )
+        .group_by(c[owner])
     )
     return stmt.where(c[appt] != bindparam("exclude")) if excluding else stmt
 
