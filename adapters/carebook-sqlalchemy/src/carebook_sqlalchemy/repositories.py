@@ -469,12 +469,14 @@ class AppointmentRepository(_Base):
         now: pendulum.DateTime,
         exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
-        """One statement: a UNION ALL branch per kind of owner asked for, one row per
-        owner with its spans as text (``"start,end,start,end..."``).
+        """One statement: a UNION ALL branch per kind of owner asked for. For more than
+        :data:`AGGREGATE_FROM_OWNERS` owners (a search), one row per owner with its spans
+        as text (``"start,end,start,end..."``); otherwise (a booking) a row per span.
 
         A search reads thousands of spans; one row each cost more in the driver and in
         Python than the search itself, so the database concatenates them and Python
-        splits one string per owner. Holds past their expiry are left out of the text
+        splits one string per owner. A booking reads a handful, where the aggregation
+        would only add work on the server. Holds past their expiry are left out of the text
         and reported by a flag; when no owner has one, the read vouches for the span
         (see :class:`_Vetted`). Appointment ids are not read: ``exclude`` is applied in
         the statement.
@@ -497,13 +499,22 @@ class AppointmentRepository(_Base):
             owners[owner] = owner
             owners[owner.hex] = owner  # SQLite's CHAR(32) cast to text
             owners[str(owner)] = owner  # PostgreSQL's uuid cast to text
-        arrays = self._conn.dialect.name == "postgresql"
-        statement = _busy_statement(wanted, exclude is not None, arrays)
+        count = len(practitioner_ids) + len(patient_ids) + len(resource_ids)
+        aggregated = count > AGGREGATE_FROM_OWNERS
+        arrays = aggregated and self._conn.dialect.name == "postgresql"
+        shape = _Shape(wanted, exclude is not None, aggregated, arrays)
+        rows = self._conn.execute(_busy_statement(shape), params)
         # tuple.__new__ skips the NamedTuple's own __new__: a search builds thousands.
         new = tuple.__new__
         busy: list[BusyInterval] = []
         expired = False
-        for kind, owner, spans, any_expired in self._conn.execute(statement, params):
+        if not aggregated:
+            for kind, owner, s, e, expires in rows:
+                if expires is None or expires > epoch_now:
+                    busy.append(new(BusyInterval, (kind, owners[owner], s, e, None)))
+                else:
+                    expired = True
+        for kind, owner, spans, any_expired in rows if aggregated else ():
             expired = expired or bool(any_expired)
             if spans:
                 ident = owners[owner]
@@ -528,40 +539,64 @@ class AppointmentRepository(_Base):
         return [h for h in found if not h.occupies(now)]
 
 
-def _busy_branch(
-    kind: str, table: Table, owner: str, ids: str, appt: str, *, excluding: bool, arrays: bool
-) -> Any:
+def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str, *, shape: _Shape) -> Any:
     c = table.c
-    # PostgreSQL takes the owners as one array parameter: the statement text is then the
-    # same for any number of owners, so the server prepares and plans it once. SQLite
-    # has no arrays; an expanding IN it is.
+    # For many owners PostgreSQL takes them as one array parameter: the statement text
+    # is then the same for any number of owners, so the server plans it once. A few
+    # owners (a booking's) and SQLite, which has no arrays, use an expanding IN.
     among = (
         c[owner] == any_(bindparam(ids, type_=postgresql.ARRAY(Uuid)))
-        if arrays
+        if shape.arrays
         else c[owner].in_(bindparam(ids, expanding=True))
     )
-    # One row per owner: its live spans as "start,end,start,end..." (a hold past its
+    window = (
+        among,
+        c.occupied_end > bindparam("start"),
+        c.occupied_start < bindparam("end"),
+        c.blocks_time.is_(True),
+        *((c[appt] != bindparam("exclude"),) if shape.excluding else ()),
+    )
+    if not shape.aggregated:
+        # A row per span: cheapest for the handful of spans a booking reads.
+        return select(
+            literal(kind).label("kind"),
+            cast(c[owner], String).label("owner"),
+            c.occupied_start,
+            c.occupied_end,
+            c.hold_expires_at.label("expires"),
+        ).where(*window)
+    # A row per owner: its live spans as "start,end,start,end..." (a hold past its
     # expiry is left out of the text) and whether any such expired hold was seen.
     live = or_(c.hold_expires_at.is_(None), c.hold_expires_at > bindparam("now"))
     span = cast(c.occupied_start, String) + "," + cast(c.occupied_end, String)
-    concat = func.string_agg if arrays else func.group_concat
-    stmt = (
+    concat = func.string_agg if shape.arrays else func.group_concat
+    return (
         select(
             literal(kind).label("kind"),
             cast(c[owner], String).label("owner"),
             concat(case((live, span), else_=None), literal(",")).label("spans"),
             func.max(case((live, 0), else_=1)).label("expired"),
         )
-        .where(
-            among,
-            c.occupied_end > bindparam("start"),
-            c.occupied_start < bindparam("end"),
-            c.blocks_time.is_(True),
-        )
+        .where(*window)
         .group_by(c[owner])
     )
-    return stmt.where(c[appt] != bindparam("exclude")) if excluding else stmt
 
+
+@attrs.frozen
+class _Shape:
+    """What a busy-time statement looks like: which kinds of owner it reads, whether it
+    leaves an appointment out, and whether it aggregates spans per owner (searches: many
+    owners), taking them as an array (PostgreSQL)."""
+
+    wanted: tuple[bool, bool, bool]
+    excluding: bool
+    aggregated: bool
+    arrays: bool
+
+
+AGGREGATE_FROM_OWNERS = 4
+"""A read for more owners than this (a search; a booking reads its practitioner, its
+patient and the rooms it may use) returns a row per owner (see busy_intervals)."""
 
 _OWNERS = (
     (PRACTITIONER, APPOINTMENTS, "practitioner_id", "practitioners", "id"),
@@ -570,14 +605,14 @@ _OWNERS = (
 )
 
 
-def _branches(excluding: bool, arrays: bool) -> tuple[Any, ...]:
-    return tuple(_busy_branch(*owner, excluding=excluding, arrays=arrays) for owner in _OWNERS)
-
-
 @functools.cache
-def _busy_statement(wanted: tuple[bool, bool, bool], excluding: bool, arrays: bool) -> Any:
-    """The busy-time query for the kinds of owner asked for, built once per shape."""
-    branches = [b for b, on in zip(_branches(excluding, arrays), wanted, strict=True) if on]
+def _busy_statement(shape: _Shape) -> Any:
+    """The busy-time query of one shape, built once."""
+    branches = [
+        _busy_branch(*owner, shape=shape)
+        for owner, on in zip(_OWNERS, shape.wanted, strict=True)
+        if on
+    ]
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 

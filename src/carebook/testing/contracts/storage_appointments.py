@@ -296,6 +296,58 @@ class AppointmentStorageContract(StorageContractBase):
             assert found[0].appointment_id in (None, appointment.id)
         assert self.busy(storage, *window, practitioner_ids=[owner]) == set()
 
+    def test_a_read_for_many_owners_equals_the_reads_for_each(
+        self, storage: Storage, clinic: SmallClinic
+    ) -> None:
+        """A search asks for every practitioner, room and patient at once (a storage may
+        read that differently from a booking's few owners); it must see exactly what
+        one read per owner sees: bookings, live holds, not expired holds, not ``exclude``."""
+        ana, ben = clinic.practitioners
+        room = clinic.resources[0]
+        p = clinic.patients
+        expired_at = NOW.subtract(minutes=1)
+        live = clinic.appointment(at(8), practitioner=ben, patient=p[1], resources=[room])
+        self.add(
+            storage,
+            clinic.appointment(at(9), patient=p[0]),
+            live,
+            clinic.appointment(at(10), status=S.PROPOSED, hold_expires_at=NOW.add(hours=1)),
+            clinic.appointment(at(11), practitioner=ben, patient=p[2], resources=[room]),
+        )
+        self.add(
+            storage,
+            clinic.appointment(at(12), patient=p[3], status=S.PROPOSED, hold_expires_at=expired_at),
+            now=expired_at.subtract(minutes=5),
+        )
+        start, end = to_epoch(at(0)), to_epoch(at(23))
+        practitioners = [ana.id, ben.id]
+        rooms = [r.id for r in clinic.resources]
+        patients = [x.id for x in p]
+        for exclude in (None, live.id):
+            together = self.busy(
+                storage,
+                start,
+                end,
+                practitioner_ids=practitioners,
+                resource_ids=rooms,
+                patient_ids=patients,
+                exclude=exclude,
+            )
+            one_by_one = set().union(
+                *(
+                    self.busy(storage, start, end, practitioner_ids=[x], exclude=exclude)
+                    for x in practitioners
+                ),
+                *(self.busy(storage, start, end, resource_ids=[x], exclude=exclude) for x in rooms),
+                *(
+                    self.busy(storage, start, end, patient_ids=[x], exclude=exclude)
+                    for x in patients
+                ),
+            )
+            assert together == one_by_one
+            # 2 + 3 + 2 + 3 spans (practitioner, patient, room); the expired hold none.
+            assert len(together) == (7 if exclude else 10)
+
     def test_busy_intervals_leave_out_the_excluded_appointment_only(
         self, storage: Storage, clinic: SmallClinic
     ) -> None:
