@@ -40,6 +40,7 @@ class PricingRepository(Protocol):
         """The code; in a write unit of work, no other writer may count or record its
         uses until this one ends (so usage limits hold under concurrency)."""
         ...
+
     def save_promo(self, promo: StoredPromo) -> None:
         """Insert or replace the organisation's promo code ``promo.code``."""
         ...
