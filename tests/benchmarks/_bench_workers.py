@@ -19,7 +19,7 @@ import pstats
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -39,6 +39,7 @@ __all__ = [
     "booking_worker",
     "profile_text",
     "raw_sql_worker",
+    "run_phases",
     "sql_engine",
 ]
 
@@ -180,58 +181,68 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
         return True
 
     try:
-        for _ in range(plan.warmup):
-            book_next()
-        result.failed = 0
-        result.failures.clear()
-        barrier.wait(BARRIER_TIMEOUT)
-
-        # Measured phase.
-        busy0, total0 = _cpu_ticks()
-        cpu0 = time.process_time()
-        result.started = time.monotonic()
-        deadline = result.started + plan.seconds
-        while True:
-            begin = time.perf_counter()
-            ok = book_next()
-            end = time.monotonic()
-            if ok:
-                result.booked += 1
-                result.latencies.append(time.perf_counter() - begin)
-            if end >= deadline:
-                break
-        result.finished = time.monotonic()
-        result.cpu_seconds = time.process_time() - cpu0
-        busy1, total1 = _cpu_ticks()
-        if total1 > total0:
-            result.system_busy = (busy1 - busy0) / (total1 - total0)
-        barrier.wait(BARRIER_TIMEOUT)
-
-        # Profiled phase: every worker keeps booking so the profiled one runs under the
-        # same contention; only ``plan.profile`` workers pay the profiler's overhead.
-        profile = cProfile.Profile() if plan.profile else None
-        statements = [0]
-        engine = sql_engine(cb)
-        if profile is not None and engine is not None:
-            from sqlalchemy import event
-
-            def count(*_: Any) -> None:
-                statements[0] += 1
-
-            event.listen(engine, "before_cursor_execute", count)
-        deadline = time.monotonic() + plan.profile_seconds
-        if profile is not None:
-            profile.enable()
-        while time.monotonic() < deadline:
-            if book_next():
-                result.profile_bookings += 1
-        if profile is not None:
-            profile.disable()
-            result.profile = profile_text(profile)
-            result.profile_own = profile_text(profile, 10, pstats.SortKey.TIME)
-            result.statements = statements[0]
+        run_phases(plan, barrier, result, book_next, sql_engine(cb))
     finally:
         cb.close()
+
+
+def run_phases(
+    plan: BookingPlan,
+    barrier: Barrier,
+    result: WorkerResult,
+    attempt: Callable[[], bool],
+    engine: Any,
+) -> None:
+    """The phases every worker runs: ``plan.warmup`` attempts, the barrier, attempts for
+    ``plan.seconds`` (measured), the barrier, then ``plan.profile_seconds`` more, under
+    cProfile in the ``plan.profile`` worker (with its SQL statements counted on
+    ``engine``), so the profiled one runs under the same contention as the others."""
+    for _ in range(plan.warmup):
+        attempt()
+    result.failed = 0
+    result.failures.clear()
+    barrier.wait(BARRIER_TIMEOUT)
+
+    busy0, total0 = _cpu_ticks()
+    cpu0 = time.process_time()
+    result.started = time.monotonic()
+    deadline = result.started + plan.seconds
+    while True:
+        begin = time.perf_counter()
+        ok = attempt()
+        end = time.monotonic()
+        if ok:
+            result.booked += 1
+            result.latencies.append(time.perf_counter() - begin)
+        if end >= deadline:
+            break
+    result.finished = time.monotonic()
+    result.cpu_seconds = time.process_time() - cpu0
+    busy1, total1 = _cpu_ticks()
+    if total1 > total0:
+        result.system_busy = (busy1 - busy0) / (total1 - total0)
+    barrier.wait(BARRIER_TIMEOUT)
+
+    profile = cProfile.Profile() if plan.profile else None
+    statements = [0]
+    if profile is not None and engine is not None:
+        from sqlalchemy import event
+
+        def count(*_: Any) -> None:
+            statements[0] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+    deadline = time.monotonic() + plan.profile_seconds
+    if profile is not None:
+        profile.enable()
+    while time.monotonic() < deadline:
+        if attempt():
+            result.profile_bookings += 1
+    if profile is not None:
+        profile.disable()
+        result.profile = profile_text(profile)
+        result.profile_own = profile_text(profile, 10, pstats.SortKey.TIME)
+        result.statements = statements[0]
 
 
 _RAW_BOOKING_SQL = (

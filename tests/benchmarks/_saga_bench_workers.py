@@ -9,14 +9,11 @@ counts a saga when it is ``confirmed``.
 
 from __future__ import annotations
 
-import cProfile
-import pstats
-import time
 import traceback
 import uuid
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pendulum
 
@@ -27,22 +24,18 @@ from carebook.errors import CarebookError
 
 if TYPE_CHECKING:
     from tests.benchmarks._bench_workers import (
-        BARRIER_TIMEOUT,
         BookingPlan,
         WorkerResult,
-        _cpu_ticks,
         _slots,
-        profile_text,
+        run_phases,
         sql_engine,
     )
 else:
     from _bench_workers import (
-        BARRIER_TIMEOUT,
         BookingPlan,
         WorkerResult,
-        _cpu_ticks,
         _slots,
-        profile_text,
+        run_phases,
         sql_engine,
     )
 
@@ -98,52 +91,6 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
         return False
 
     try:
-        for _ in range(plan.warmup):
-            saga_next()
-        result.failed = 0
-        result.failures.clear()
-        barrier.wait(BARRIER_TIMEOUT)
-
-        busy0, total0 = _cpu_ticks()
-        cpu0 = time.process_time()
-        result.started = time.monotonic()
-        deadline = result.started + plan.seconds
-        while True:
-            begin = time.perf_counter()
-            ok = saga_next()
-            end = time.monotonic()
-            if ok:
-                result.booked += 1
-                result.latencies.append(time.perf_counter() - begin)
-            if end >= deadline:
-                break
-        result.finished = time.monotonic()
-        result.cpu_seconds = time.process_time() - cpu0
-        busy1, total1 = _cpu_ticks()
-        if total1 > total0:
-            result.system_busy = (busy1 - busy0) / (total1 - total0)
-        barrier.wait(BARRIER_TIMEOUT)
-
-        profile = cProfile.Profile() if plan.profile else None
-        statements = [0]
-        engine = sql_engine(cb)
-        if profile is not None and engine is not None:
-            from sqlalchemy import event
-
-            def count(*_: Any) -> None:
-                statements[0] += 1
-
-            event.listen(engine, "before_cursor_execute", count)
-        deadline = time.monotonic() + plan.profile_seconds
-        if profile is not None:
-            profile.enable()
-        while time.monotonic() < deadline:
-            if saga_next():
-                result.profile_bookings += 1
-        if profile is not None:
-            profile.disable()
-            result.profile = profile_text(profile)
-            result.profile_own = profile_text(profile, 10, pstats.SortKey.TIME)
-            result.statements = statements[0]
+        run_phases(plan, barrier, result, saga_next, sql_engine(cb))
     finally:
         cb.close()
