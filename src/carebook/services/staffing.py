@@ -21,7 +21,7 @@ import pendulum
 
 from carebook.domain.actors import Actor
 from carebook.domain.appointment import AppointmentStatus
-from carebook.domain.calendar import Practitioner
+from carebook.domain.calendar import PatientKind, Practitioner
 from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.events import CalendarChanged
 from carebook.domain.forecast import (
@@ -86,7 +86,7 @@ class Staffing:
             entries = uow.walkins.check_ins(locations, begin, finish)
             booked = uow.appointments.starting_between(locations, to_epoch(begin), to_epoch(finish))
         walk_in_appointments = {e.appointment_id for e in entries if e.walk_in}
-        patients = {e.appointment_id: e.kind for e in entries}
+        kinds = {e.appointment_id: e.kind for e in entries}  # known once checked in
         records = [
             DemandRecord(
                 location_id=e.location_id,
@@ -100,12 +100,13 @@ class Staffing:
         for appointment in booked:
             if appointment.id in walk_in_appointments or appointment.status in _NOT_DEMAND:
                 continue
-            record = DemandRecord(location_id=appointment.location_id, at=appointment.start)
-            kind = patients.get(appointment.id)
             records.append(
-                attrs.evolve(record, kind=DemandKind.BOOKING)
-                if kind is None
-                else attrs.evolve(record, kind=DemandKind.BOOKING, patient_kind=kind)
+                DemandRecord(
+                    location_id=appointment.location_id,
+                    at=appointment.start,
+                    kind=DemandKind.BOOKING,
+                    patient_kind=kinds.get(appointment.id, PatientKind.RETURNING),
+                )
             )
         return sorted(records, key=lambda r: (r.at, str(r.location_id)))
 

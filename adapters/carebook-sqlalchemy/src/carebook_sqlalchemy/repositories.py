@@ -508,19 +508,20 @@ class AppointmentRepository(_Base):
         new = tuple.__new__
         busy: list[BusyInterval] = []
         expired = False
-        if not aggregated:
+        if aggregated:
+            for kind, owner, spans, any_expired in rows:
+                expired = expired or bool(any_expired)
+                if spans:
+                    ident = owners[owner]
+                    bounds = iter(map(int, spans.split(",")))
+                    pairs = zip(bounds, bounds, strict=False)  # one iterator: (start, end)
+                    busy.extend(new(BusyInterval, (kind, ident, s, e, None)) for s, e in pairs)
+        else:
             for kind, owner, s, e, expires in rows:
                 if expires is None or expires > epoch_now:
                     busy.append(new(BusyInterval, (kind, owners[owner], s, e, None)))
                 else:
                     expired = True
-        for kind, owner, spans, any_expired in rows if aggregated else ():
-            expired = expired or bool(any_expired)
-            if spans:
-                ident = owners[owner]
-                bounds = iter(map(int, spans.split(",")))
-                pairs = zip(bounds, bounds, strict=False)  # one iterator: (start, end) pairs
-                busy.extend(new(BusyInterval, (kind, ident, s, e, None)) for s, e in pairs)
         if self._write and not expired:
             self._vetted.append(_Vetted(start, end, epoch_now, frozenset(owners.values())))
         return busy
