@@ -64,7 +64,7 @@ from carebook import (
     WorkingPlan,
     bootstrap,
 )
-from carebook.domain.walkin import CheckedIn, CheckIn, QueueEntryId
+from carebook.domain.walkins.queue import CheckedIn, CheckIn, QueueEntryId
 
 ZONE, DAY = "Europe/London", dt.date(2026, 6, 1)  # a Monday
 HISTORY_WEEKS, WAIT_LIMIT, SHIFT_HOURS = 6, 45, 8

@@ -17,8 +17,8 @@ import pytest
 
 import carebook
 from carebook import AppointmentStatus, hookspecs, ports
-from carebook.domain.appointment import TRANSITIONS, Action
-from carebook.domain.rules import BUILTIN_RULES
+from carebook.domain.scheduling.appointment import TRANSITIONS, Action
+from carebook.domain.scheduling.rules import BUILTIN_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -9,9 +9,36 @@ from carebook.bootstrap import CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock, SystemClock
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.actors import Actor, ActorKind
-from carebook.domain.appointment import Appointment, AppointmentStatus, TreatmentSession
-from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, Slot
-from carebook.domain.calendar import (
+from carebook.domain.events import Event
+from carebook.domain.ids import (
+    AppointmentId,
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+    ResourceId,
+    ServiceId,
+)
+from carebook.domain.instants import Interval
+from carebook.domain.money import Money
+from carebook.domain.payments.saga import BookingSaga, SagaStatus
+from carebook.domain.payments.webhooks import PaymentWebhookEvent
+from carebook.domain.pricing.discounts import (
+    DiscountContext,
+    DiscountOffer,
+    DiscountPolicy,
+    DiscountRejection,
+    PatientFacts,
+    Sex,
+)
+from carebook.domain.pricing.policies import BirthdayOrHighValue, PromoCodePolicy
+from carebook.domain.pricing.prices import PriceList, Quote, price_appointment
+from carebook.domain.pricing.promo import PromoCode, PromoRequest
+from carebook.domain.pricing.quota import DailyQuota, quota_day
+from carebook.domain.pricing.settings import CombineMode, PricingSettings, QuotaExhaustedBehaviour
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus, TreatmentSession
+from carebook.domain.scheduling.availability import AvailabilityQuery, AvailabilityResult, Slot
+from carebook.domain.scheduling.calendar import (
     Closure,
     ClosureKind,
     DateOverride,
@@ -27,42 +54,16 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.discount_policies import BirthdayOrHighValue, PromoCodePolicy
-from carebook.domain.discounts import (
-    DiscountContext,
-    DiscountOffer,
-    DiscountPolicy,
-    DiscountRejection,
-    PatientFacts,
-    Sex,
-)
-from carebook.domain.events import Event
-from carebook.domain.forecast import (
+from carebook.domain.scheduling.policy import BookingPolicy
+from carebook.domain.scheduling.rules import Rejection, ReservationRule, RuleContext
+from carebook.domain.staffing.forecast import (
     DemandForecast,
     DemandKind,
     DemandRecord,
     ForecastModel,
     forecast_demand,
 )
-from carebook.domain.ids import (
-    AppointmentId,
-    LocationId,
-    OrganisationId,
-    PatientId,
-    PractitionerId,
-    ResourceId,
-    ServiceId,
-)
-from carebook.domain.instants import Interval
-from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
-from carebook.domain.pricing import PriceList, Quote, price_appointment
-from carebook.domain.pricing_settings import CombineMode, PricingSettings, QuotaExhaustedBehaviour
-from carebook.domain.promo import PromoCode, PromoRequest
-from carebook.domain.quota import DailyQuota, quota_day
-from carebook.domain.rules import Rejection, ReservationRule, RuleContext
-from carebook.domain.saga import BookingSaga, SagaStatus
-from carebook.domain.staffing import (
+from carebook.domain.staffing.plan import (
     ShiftAssignment,
     StaffAvailability,
     StaffingCell,
@@ -94,9 +95,8 @@ from carebook.errors import (
 from carebook.hookspecs import hookimpl
 from carebook.plugins import make_plugin_manager
 from carebook.ports import PaymentIntent, PaymentStatus
-from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
-from carebook.services.saga_request import RequestBooking
-from carebook.webhooks import PaymentWebhookEvent
+from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.services.saga.request import RequestBooking
 
 __all__ = [
     "Actor",

@@ -12,24 +12,26 @@ import attrs
 
 from carebook.domain import events as ev
 from carebook.domain.actors import Actor
-from carebook.domain.appointment import Appointment
-from carebook.domain.availability import AvailabilityQuery, AvailabilityResult
-from carebook.domain.discounts import DiscountPolicy
 from carebook.domain.ids import AppointmentId, OrganisationId, PatientId, SagaId
-from carebook.domain.rules import ReservationRule
-from carebook.domain.saga import BookingSaga
+from carebook.domain.payments.saga import BookingSaga
+from carebook.domain.pricing.discounts import DiscountPolicy
+from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.availability import AvailabilityQuery, AvailabilityResult
+from carebook.domain.scheduling.rules import ReservationRule
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
-from carebook.services import booking, lifecycle, queries
-from carebook.services.calendar_admin import CalendarAdmin
-from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.services.admin.calendar import CalendarAdmin
+from carebook.services.admin.pricing import PricingAdmin
+from carebook.services.booking import book as booking
+from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher
-from carebook.services.pricing_admin import PricingAdmin
-from carebook.services.saga import BookingSagas
-from carebook.services.saga_request import RequestBooking
-from carebook.services.saga_runtime import SagaRuntime, SagaSettings
-from carebook.services.staffing import Staffing
-from carebook.services.walkin import WalkIns
+from carebook.services.lifecycle import transitions as lifecycle
+from carebook.services.queries import appointments as queries
+from carebook.services.saga.request import RequestBooking
+from carebook.services.saga.runtime import SagaRuntime, SagaSettings
+from carebook.services.saga.service import BookingSagas
+from carebook.services.staffing.service import Staffing
+from carebook.services.walkins.service import WalkIns
 
 __all__ = ["Carebook"]
 

@@ -13,7 +13,7 @@ from carebook.app import Carebook
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
-from carebook.services.saga_runtime import SagaSettings
+from carebook.services.saga.runtime import SagaSettings
 
 __all__ = ["CarebookConfig", "bootstrap"]
 

@@ -11,9 +11,9 @@ from typing import Any, Protocol, TypeVar
 
 import pluggy
 
-from carebook.domain.discounts import DiscountPolicy
 from carebook.domain.events import Event
-from carebook.domain.rules import ReservationRule
+from carebook.domain.pricing.discounts import DiscountPolicy
+from carebook.domain.scheduling.rules import ReservationRule
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 
 __all__ = [

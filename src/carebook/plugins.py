@@ -17,8 +17,8 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from carebook import hookspecs
-from carebook.domain.discounts import DiscountPolicy
-from carebook.domain.rules import BUILTIN_RULES, ReservationRule
+from carebook.domain.pricing.discounts import DiscountPolicy
+from carebook.domain.scheduling.rules import BUILTIN_RULES, ReservationRule
 from carebook.errors import ConfigurationError, DuplicateAdapterError, UnknownAdapterError
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 

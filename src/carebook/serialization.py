@@ -24,10 +24,10 @@ import pendulum
 from cattrs.preconf.json import make_converter
 from cattrs.strategies import configure_tagged_union
 
-from carebook.domain._convert import to_enum
-from carebook.domain.calendar import TimeRange
 from carebook.domain.events import EVENT_TYPES, Event
 from carebook.domain.instants import require_aware
+from carebook.domain.scheduling.calendar import TimeRange
+from carebook.domain.validators import to_enum
 from carebook.errors import CarebookError, ValidationError
 
 __all__ = ["dumps", "event_from_json", "event_to_json", "loads", "make_carebook_converter"]

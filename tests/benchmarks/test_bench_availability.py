@@ -19,8 +19,8 @@ import pytest
 
 from carebook import Actor, Carebook, CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
-from carebook.domain.availability import AvailabilityQuery
 from carebook.domain.instants import local_epoch, zone
+from carebook.domain.scheduling.availability import AvailabilityQuery
 from carebook.testing.bench import bench_line, median_seconds
 from carebook.testing.scenarios import AvailabilityScenario, availability_scenario
 

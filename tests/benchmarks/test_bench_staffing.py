@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import pytest
 
-from carebook.domain.forecast import forecast_demand
-from carebook.domain.staffing import (
+from carebook.domain.staffing.forecast import forecast_demand
+from carebook.domain.staffing.plan import (
     StaffingPlan,
     StaffingProblem,
     StaffingRules,

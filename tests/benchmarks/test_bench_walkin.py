@@ -20,9 +20,9 @@ import pytest
 
 from carebook import Actor, AppointmentStatus, BookAppointment, PatientKind
 from carebook.domain.events import EventStamp
-from carebook.domain.waittime import DurationStats
-from carebook.domain.walkin import CheckedIn, QueueEntry, QueueEntryId, QueueStatus
-from carebook.services import walkin_queue
+from carebook.domain.walkins.queue import CheckedIn, QueueEntry, QueueEntryId, QueueStatus
+from carebook.domain.walkins.waittime import DurationStats
+from carebook.services.walkins import queue as walkin_queue
 from carebook.testing import builders
 from carebook.testing.bench import bench_line, median_seconds
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic

@@ -9,10 +9,10 @@ import pendulum
 import pytest
 
 import carebook
-from carebook.domain.discounts import DiscountContext, DiscountOffer, DiscountPolicy
 from carebook.domain.money import Money, apply_percentage
-from carebook.domain.pricing import PriceList, price_appointment
-from carebook.domain.pricing_settings import CombineMode, PricingSettings
+from carebook.domain.pricing.discounts import DiscountContext, DiscountOffer, DiscountPolicy
+from carebook.domain.pricing.prices import PriceList, price_appointment
+from carebook.domain.pricing.settings import CombineMode, PricingSettings
 from carebook.errors import ConfigurationError, DuplicateAdapterError, UnknownAdapterError
 from carebook.hookspecs import DiscountPolicyRegister
 from carebook.plugins import collect_discount_policies, make_plugin_manager

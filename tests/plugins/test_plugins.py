@@ -41,7 +41,7 @@ from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
 from carebook.domain.ids import EventId
-from carebook.domain.rules import BUILTIN_RULES
+from carebook.domain.scheduling.rules import BUILTIN_RULES
 from carebook.errors import DuplicateAdapterError, UnknownAdapterError
 from carebook.hookspecs import EventContext, Register, RuleRegister
 from carebook.plugins import (

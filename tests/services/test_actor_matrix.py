@@ -30,7 +30,7 @@ from carebook import (
     PatientId,
     WeeklyHours,
 )
-from carebook.domain.clinic import ClinicCalendar
+from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.testing.world import DAY, World, at, make_world
 
 # --- the actors --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from carebook import (
     WorkingPlan,
 )
 from carebook.builtin.clocks import ManualClock
-from carebook.domain.clinic import ClinicCalendar
+from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.testing.world import DAY, T0, World, at, make_world
 
 PLANTED = "tel:+44 7700 900123 alice.smith@example.org"

@@ -20,7 +20,7 @@ from carebook import (
     RuleRejectedError,
 )
 from carebook.domain import events as ev
-from carebook.domain.appointment import TRANSITIONS, Action, SessionStatus
+from carebook.domain.scheduling.appointment import TRANSITIONS, Action, SessionStatus
 from carebook.testing.world import World, at, make_world
 
 S = AppointmentStatus

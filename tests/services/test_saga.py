@@ -11,7 +11,7 @@ import pytest
 from carebook import Actor, PaymentStatus, RuleRejectedError
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
-from carebook.domain.saga import SagaStatus
+from carebook.domain.payments.saga import SagaStatus
 from carebook.errors import (
     AdapterError,
     ConfigurationError,

@@ -22,9 +22,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from carebook import Actor, CancelAppointment, Carebook, PromoCode
 from carebook.domain.events import Event
-from carebook.domain.saga import BookingSaga
+from carebook.domain.payments.saga import BookingSaga
 from carebook.errors import CarebookError, QuotaBelowUsageError
-from carebook.services.saga_runtime import CRASH_POINTS
+from carebook.services.saga.runtime import CRASH_POINTS
 from carebook.testing.saga_world import (
     SECRET,
     SagaClinic,

@@ -23,13 +23,13 @@ from carebook import (
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
-from carebook.domain.calendar import Location, Patient, Practitioner, Service
 from carebook.domain.events import CalendarChanged
-from carebook.domain.forecast import DemandKind
 from carebook.domain.ids import OrganisationId, PractitionerId
 from carebook.domain.instants import Interval
-from carebook.domain.staffing import StaffAvailability, StaffingPlan, StaffingRules
-from carebook.domain.walkin import CheckedIn, CheckIn
+from carebook.domain.scheduling.calendar import Location, Patient, Practitioner, Service
+from carebook.domain.staffing.forecast import DemandKind
+from carebook.domain.staffing.plan import StaffAvailability, StaffingPlan, StaffingRules
+from carebook.domain.walkins.queue import CheckedIn, CheckIn
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
 
 ZONE = "Europe/London"

@@ -28,7 +28,7 @@ from carebook import (
     WorkingPlan,
 )
 from carebook.domain.events import Event, WaitTimeChanged
-from carebook.domain.walkin import (
+from carebook.domain.walkins.queue import (
     CheckedIn,
     CheckIn,
     CheckInChannel,

@@ -21,7 +21,7 @@ from carebook import (
     RuleRejectedError,
     ValidationError,
 )
-from carebook.domain.walkin import CheckedIn, CheckIn, CheckInChannel
+from carebook.domain.walkins.queue import CheckedIn, CheckIn, CheckInChannel
 from carebook.errors import AlreadyCheckedInError, CarebookError
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic
 

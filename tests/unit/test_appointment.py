@@ -12,15 +12,6 @@ import pendulum
 import pytest
 
 from carebook.domain import events as ev
-from carebook.domain.appointment import (
-    OCCUPYING,
-    TRANSITIONS,
-    Action,
-    Appointment,
-    AppointmentStatus,
-    SessionStatus,
-    TreatmentSession,
-)
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -29,7 +20,16 @@ from carebook.domain.ids import (
     PractitionerId,
     ServiceId,
 )
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.appointment import (
+    OCCUPYING,
+    TRANSITIONS,
+    Action,
+    Appointment,
+    AppointmentStatus,
+    SessionStatus,
+    TreatmentSession,
+)
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.errors import InvalidTransitionError, RuleRejectedError
 
 S = AppointmentStatus

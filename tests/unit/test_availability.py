@@ -16,9 +16,23 @@ import attrs
 import pendulum
 import pytest
 
-from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, find_slots
-from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
-from carebook.domain.calendar import (
+from carebook.domain.ids import (
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+    ResourceId,
+    ServiceId,
+)
+from carebook.domain.instants import Interval
+from carebook.domain.money import Money
+from carebook.domain.scheduling.availability import (
+    AvailabilityQuery,
+    AvailabilityResult,
+    find_slots,
+)
+from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.domain.scheduling.calendar import (
     Closure,
     ClosureKind,
     DateOverride,
@@ -31,18 +45,8 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.clinic import ClinicCalendar
-from carebook.domain.ids import (
-    LocationId,
-    OrganisationId,
-    PatientId,
-    PractitionerId,
-    ResourceId,
-    ServiceId,
-)
-from carebook.domain.instants import Interval
-from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.errors import NotFoundError, ValidationError
 
 MONDAY = dt.date(2026, 6, 1)

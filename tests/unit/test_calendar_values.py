@@ -12,7 +12,8 @@ import attrs
 import pendulum
 import pytest
 
-from carebook.domain.calendar import (
+from carebook.domain.ids import LocationId, OrganisationId, PatientId
+from carebook.domain.scheduling.calendar import (
     Closure,
     DateOverride,
     Location,
@@ -22,8 +23,7 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.ids import LocationId, OrganisationId, PatientId
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.errors import CarebookError, ValidationError
 
 LOC = LocationId(uuid.uuid4())

@@ -10,10 +10,10 @@ import uuid
 
 import pytest
 
-from carebook.domain.calendar import PatientKind
-from carebook.domain.forecast import DemandKind, weekly_counts
 from carebook.domain.ids import LocationId
 from carebook.domain.instants import zone
+from carebook.domain.scheduling.calendar import PatientKind
+from carebook.domain.staffing.forecast import DemandKind, weekly_counts
 from carebook.errors import ValidationError
 from carebook.testing.demand import poisson, synthetic_history, synthetic_staff
 

@@ -12,14 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain._currencies import MINOR_UNITS
-from carebook.domain.discount_policies import (
-    BirthdayOrHighValue,
-    PromoCodePolicy,
-    builtin_discount_policies,
-    celebrates_birthday,
-)
-from carebook.domain.discounts import (
+from carebook.domain.currencies import MINOR_UNITS
+from carebook.domain.money import Money
+from carebook.domain.pricing.discounts import (
     DiscountContext,
     DiscountOffer,
     DiscountPolicy,
@@ -29,8 +24,13 @@ from carebook.domain.discounts import (
     combine_offers,
     evaluate_discounts,
 )
-from carebook.domain.money import Money
-from carebook.domain.pricing_settings import (
+from carebook.domain.pricing.policies import (
+    BirthdayOrHighValue,
+    PromoCodePolicy,
+    builtin_discount_policies,
+    celebrates_birthday,
+)
+from carebook.domain.pricing.settings import (
     CombineMode,
     PricingSettings,
     QuotaExhaustedBehaviour,

@@ -14,8 +14,15 @@ import uuid
 import pendulum
 import pytest
 
-from carebook.domain.availability import AvailabilityQuery, AvailabilityResult, find_slots
-from carebook.domain.calendar import (
+from carebook.domain.ids import LocationId, OrganisationId, PractitionerId, ServiceId
+from carebook.domain.instants import Interval, local_epoch, zone
+from carebook.domain.money import Money
+from carebook.domain.scheduling.availability import (
+    AvailabilityQuery,
+    AvailabilityResult,
+    find_slots,
+)
+from carebook.domain.scheduling.calendar import (
     Location,
     Organisation,
     Practitioner,
@@ -23,11 +30,8 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.clinic import ClinicCalendar
-from carebook.domain.ids import LocationId, OrganisationId, PractitionerId, ServiceId
-from carebook.domain.instants import Interval, local_epoch, zone
-from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.domain.scheduling.policy import BookingPolicy
 
 NOW = pendulum.datetime(2026, 1, 1, tz="UTC")
 NEW_YORK = "America/New_York"

@@ -10,7 +10,8 @@ import uuid
 import pendulum
 import pytest
 
-from carebook.domain.forecast import (
+from carebook.domain.ids import LocationId
+from carebook.domain.staffing.forecast import (
     DemandForecast,
     DemandKind,
     DemandRecord,
@@ -20,7 +21,6 @@ from carebook.domain.forecast import (
     last_week_forecast,
     weekly_counts,
 )
-from carebook.domain.ids import LocationId
 from carebook.errors import ValidationError
 from carebook.testing.demand import synthetic_history
 

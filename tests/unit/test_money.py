@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain._currencies import MINOR_UNITS
+from carebook.domain.currencies import MINOR_UNITS
 from carebook.domain.money import Money, apply_percentage, sum_money
 from carebook.errors import CarebookError, ValidationError
 

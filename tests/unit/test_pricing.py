@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.discount_policies import builtin_discount_policies
-from carebook.domain.discounts import PatientFacts
 from carebook.domain.money import Money
-from carebook.domain.pricing import (
+from carebook.domain.pricing.discounts import PatientFacts
+from carebook.domain.pricing.policies import builtin_discount_policies
+from carebook.domain.pricing.prices import (
     PriceEntry,
     PriceList,
     PriceSource,
@@ -23,8 +23,8 @@ from carebook.domain.pricing import (
     QuoteLine,
     price_appointment,
 )
-from carebook.domain.pricing_settings import CombineMode, PricingSettings
-from carebook.domain.promo import PromoCode, PromoRequest
+from carebook.domain.pricing.promo import PromoCode, PromoRequest
+from carebook.domain.pricing.settings import CombineMode, PricingSettings
 from carebook.errors import RuleRejectedError, ValidationError
 from carebook.testing import builders as b
 

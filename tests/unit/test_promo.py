@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.discount_policies import PromoCodePolicy
-from carebook.domain.discounts import DiscountContext, DiscountOffer, DiscountRejection
 from carebook.domain.money import Money
-from carebook.domain.promo import (
+from carebook.domain.pricing.discounts import DiscountContext, DiscountOffer, DiscountRejection
+from carebook.domain.pricing.policies import PromoCodePolicy
+from carebook.domain.pricing.promo import (
     PROMO_REASON_CODES,
     PromoCode,
     PromoKind,

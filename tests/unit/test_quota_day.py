@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carebook.domain.money import Money
-from carebook.domain.pricing import Quote, QuoteLine
-from carebook.domain.pricing_settings import QuotaExhaustedBehaviour
-from carebook.domain.quota import QUOTA_EXHAUSTED, DailyQuota, apply_quota, quota_day
+from carebook.domain.pricing.prices import Quote, QuoteLine
+from carebook.domain.pricing.quota import QUOTA_EXHAUSTED, DailyQuota, apply_quota, quota_day
+from carebook.domain.pricing.settings import QuotaExhaustedBehaviour
 from carebook.errors import RuleRejectedError, ValidationError
 from carebook.testing import builders as b
 

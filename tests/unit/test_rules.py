@@ -14,20 +14,6 @@ import attrs
 import pendulum
 import pytest
 
-from carebook.domain.availability import AvailabilityQuery, find_slots
-from carebook.domain.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
-from carebook.domain.calendar import (
-    Closure,
-    ClosureKind,
-    Location,
-    Organisation,
-    Practitioner,
-    Resource,
-    Service,
-    WeeklyHours,
-    WorkingPlan,
-)
-from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -38,8 +24,22 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval, to_epoch
 from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
-from carebook.domain.rules import (
+from carebook.domain.scheduling.availability import AvailabilityQuery, find_slots
+from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.domain.scheduling.calendar import (
+    Closure,
+    ClosureKind,
+    Location,
+    Organisation,
+    Practitioner,
+    Resource,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
+from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.domain.scheduling.policy import BookingPolicy
+from carebook.domain.scheduling.rules import (
     BUILTIN_RULES,
     BookingRequest,
     Rejection,

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carebook.domain.events import EventStamp
-from carebook.domain.saga import BookingSaga, Compensation, SagaAction, SagaStatus
+from carebook.domain.payments.saga import BookingSaga, Compensation, SagaAction, SagaStatus
 from carebook.errors import InvalidTransitionError
 from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.serialization import dumps, loads

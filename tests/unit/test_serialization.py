@@ -12,8 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.appointment import Appointment
-from carebook.domain.calendar import (
+from carebook.domain.events import EVENT_TYPES, Event
+from carebook.domain.ids import PractitionerId
+from carebook.domain.instants import Interval
+from carebook.domain.money import Money
+from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.calendar import (
     Location,
     Organisation,
     Patient,
@@ -22,14 +26,10 @@ from carebook.domain.calendar import (
     Service,
     WeeklyHours,
 )
-from carebook.domain.events import EVENT_TYPES, Event
-from carebook.domain.ids import PractitionerId
-from carebook.domain.instants import Interval
-from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.errors import ValidationError
 from carebook.serialization import dumps, event_from_json, event_to_json, loads
-from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.testing import builders
 from carebook.testing import strategies as cs
 
@@ -188,8 +188,8 @@ def test_money_amount_that_is_not_an_integer_is_a_validation_error(amount: objec
 
 
 def test_enums_come_back_as_their_enum_type_not_plain_strings() -> None:
-    from carebook.domain.appointment import AppointmentStatus
-    from carebook.domain.calendar import ClosureKind, PatientKind, ResourceKind
+    from carebook.domain.scheduling.appointment import AppointmentStatus
+    from carebook.domain.scheduling.calendar import ClosureKind, PatientKind, ResourceKind
     from carebook.serialization import structure
 
     for cls in (AppointmentStatus, ClosureKind, PatientKind, ResourceKind):

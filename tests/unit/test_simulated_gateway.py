@@ -12,6 +12,7 @@ import pytest
 from carebook import CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedMode, SimulatedPaymentGateway
+from carebook.domain.payments.webhooks import fold_payment_events, verify_and_parse
 from carebook.errors import (
     AdapterError,
     ConfigurationError,
@@ -22,7 +23,6 @@ from carebook.errors import (
 )
 from carebook.plugins import collect_adapters, make_plugin_manager
 from carebook.ports import PaymentGateway, PaymentIntent, PaymentStatus
-from carebook.webhooks import fold_payment_events, verify_and_parse
 
 NOW = pendulum.datetime(2025, 6, 2, 10, 0, tz="UTC")
 SECRET = "whsec_test"

@@ -19,16 +19,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from carebook.domain.calendar import (
+from carebook.domain.ids import LocationId, OrganisationId, PractitionerId
+from carebook.domain.scheduling.calendar import (
     DateOverride,
     Practitioner,
     TimeRange,
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.forecast import DemandForecast
-from carebook.domain.ids import LocationId, OrganisationId, PractitionerId
-from carebook.domain.staffing import (
+from carebook.domain.staffing.forecast import DemandForecast
+from carebook.domain.staffing.plan import (
     StaffAvailability,
     StaffingCell,
     StaffingPlan,
@@ -506,7 +506,7 @@ def test_demand_from_a_forecast_is_arrivals_times_visit_minutes() -> None:
 
 def test_a_larger_plan_is_valid_deterministic_and_covers_at_least_the_greedy_share() -> None:
     history = synthetic_history(seed=3, locations=6, weeks=4)
-    from carebook.domain.forecast import forecast_demand
+    from carebook.domain.staffing.forecast import forecast_demand
 
     week = history.week_start(4)
     forecast = forecast_demand(history.records, timezones=history.timezones, week_start=week)

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.calendar import PatientKind
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -20,7 +19,9 @@ from carebook.domain.ids import (
     PractitionerId,
 )
 from carebook.domain.instants import from_epoch, to_epoch
-from carebook.domain.waittime import (
+from carebook.domain.scheduling.calendar import PatientKind
+from carebook.domain.walkins.queue import CheckInChannel, QueueEntry, QueueEntryId, QueueStatus
+from carebook.domain.walkins.waittime import (
     LEARNING_RATE,
     WARM_UP,
     DurationStats,
@@ -28,7 +29,6 @@ from carebook.domain.waittime import (
     estimate_wait,
     expected_seconds,
 )
-from carebook.domain.walkin import CheckInChannel, QueueEntry, QueueEntryId, QueueStatus
 
 NOW = pendulum.datetime(2025, 3, 3, 10, 0, tz="UTC")
 NOW_S = to_epoch(NOW)

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.calendar import Closure, ClosureKind, PatientKind
-from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.ids import AppointmentId, LocationId, ServiceId
 from carebook.domain.instants import Interval, to_epoch
-from carebook.domain.policy import BookingPolicy
-from carebook.domain.walkin import (
+from carebook.domain.scheduling.calendar import Closure, ClosureKind, PatientKind
+from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.domain.scheduling.policy import BookingPolicy
+from carebook.domain.walkins.queue import (
     CheckIn,
     CheckInChannel,
     NoAvailability,

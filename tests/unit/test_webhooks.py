@@ -12,9 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.errors import ValidationError, WebhookPayloadError, WebhookSignatureError
-from carebook.ports import PaymentStatus
-from carebook.webhooks import (
+from carebook.domain.payments.webhooks import (
     EVENT_TYPES,
     STATUS_RANK,
     PaymentState,
@@ -26,6 +24,8 @@ from carebook.webhooks import (
     verify_and_parse,
     verify_signature,
 )
+from carebook.errors import ValidationError, WebhookPayloadError, WebhookSignatureError
+from carebook.ports import PaymentStatus
 
 NOW = pendulum.datetime(2025, 6, 2, 10, 0, tz="UTC")
 T = int(NOW.timestamp())

@@ -7,7 +7,9 @@ import uuid
 
 import pendulum
 
-from carebook.domain.calendar import (
+from carebook.domain.ids import LocationId, OrganisationId, PractitionerId
+from carebook.domain.instants import Interval
+from carebook.domain.scheduling.calendar import (
     Closure,
     DateOverride,
     Location,
@@ -16,9 +18,7 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.ids import LocationId, OrganisationId, PractitionerId
-from carebook.domain.instants import Interval
-from carebook.domain.working_time import (
+from carebook.domain.scheduling.working_time import (
     free_segments,
     local_dates,
     location_blocks,

@@ -18,7 +18,7 @@ import pendulum
 
 import carebook
 from carebook import Actor, CarebookConfig, CarebookError, LocationId, ManualClock, PatientId
-from carebook.domain.walkin import CheckedIn, CheckIn, CheckInChannel
+from carebook.domain.walkins.queue import CheckedIn, CheckIn, CheckInChannel
 
 __all__ = ["walk_in"]
 

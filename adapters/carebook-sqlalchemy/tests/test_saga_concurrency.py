@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from carebook import Actor, RuleRejectedError
-from carebook.domain.saga import BookingSaga, SagaStatus
+from carebook.domain.payments.saga import BookingSaga, SagaStatus
 from carebook.testing.saga_world import SagaClinic, make_saga_clinic, money_problems
 from carebook_sqlalchemy import SqlStorage
 

@@ -1,7 +1,7 @@
 """The crash matrix: a worker process is killed with SIGKILL at each instrumented point
 of the booking saga, then the system restarts and resumes.
 
-Points (``carebook.services.saga_runtime.CRASH_POINTS``): ``committed`` (a saga change
+Points (``carebook.services.saga.runtime.CRASH_POINTS``): ``committed`` (a saga change
 and its events committed, nothing published yet), ``gateway_called`` (a payment call
 returned, its result not recorded yet) and ``compensating`` (between two compensation
 steps). On SQLite each run uses a fresh database file; on PostgreSQL the runs of one
@@ -40,9 +40,9 @@ from sqlalchemy import select
 from carebook import Actor, CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedPaymentGateway
-from carebook.domain.saga import BookingSaga, SagaStatus
+from carebook.domain.payments.saga import BookingSaga, SagaStatus
 from carebook.serialization import loads
-from carebook.services.saga_runtime import CRASH_POINTS
+from carebook.services.saga.runtime import CRASH_POINTS
 from carebook.testing.saga_world import (
     T0,
     SagaClinic,
@@ -51,7 +51,7 @@ from carebook.testing.saga_world import (
     quota_problems,
 )
 from carebook_sqlalchemy import SqlStorage
-from carebook_sqlalchemy.schema_sagas import BookingSagaRow
+from carebook_sqlalchemy.schema.sagas import BookingSagaRow
 
 RUNS = int(os.environ.get("CAREBOOK_CRASH_RUNS", "5"))
 BOOKINGS = 6

@@ -47,7 +47,7 @@ from carebook import (
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
-from carebook.domain.appointment import SessionStatus
+from carebook.domain.scheduling.appointment import SessionStatus
 from carebook.ports import Notification, Notifier
 
 T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")

@@ -29,7 +29,7 @@ from carebook import (
 )
 from carebook.domain.events import WaitTimeChanged
 from carebook.domain.instants import to_epoch
-from carebook.domain.walkin import CheckedIn, CheckInOutcome, NoAvailability, QueueStatus
+from carebook.domain.walkins.queue import CheckedIn, CheckInOutcome, NoAvailability, QueueStatus
 from carebook.errors import AlreadyCheckedInError
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic
 from carebook_sqlalchemy import SqlStorage

@@ -7,7 +7,7 @@ from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
-from carebook.domain.discount_policies import BirthdayOrHighValue, PromoCodePolicy
+from carebook.domain.pricing.policies import BirthdayOrHighValue, PromoCodePolicy
 from carebook.hookspecs import DiscountPolicyRegister, Register, hookimpl
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 

@@ -7,8 +7,8 @@ import enum
 import attrs
 from attrs import frozen
 
-from carebook.domain._convert import to_frozenset
 from carebook.domain.ids import LocationId, PatientId
+from carebook.domain.validators import to_frozenset
 
 __all__ = ["Actor", "ActorKind"]
 

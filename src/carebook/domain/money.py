@@ -5,7 +5,7 @@ Guarantees:
 - An amount is always an ``int`` of minor units (cents, yen, fils). Floats, Decimals, strings
   and bools are rejected with :class:`~carebook.errors.ValidationError`; nothing is ever
   rounded silently on the way in.
-- A currency is always an active ISO 4217 code (see :mod:`carebook.domain._currencies`).
+- A currency is always an active ISO 4217 code (see :mod:`carebook.domain.currencies`).
 - Arithmetic and ordering never mix currencies: doing so raises ``ValidationError``.
   Equality across currencies is simply ``False``.
 - Percentages are :class:`decimal.Decimal` values between 0 and 100.
@@ -23,7 +23,7 @@ from typing import Any
 
 from attrs import Attribute, field, frozen
 
-from carebook.domain._currencies import MINOR_UNITS
+from carebook.domain.currencies import MINOR_UNITS
 from carebook.errors import ValidationError
 
 __all__ = ["Money", "apply_percentage", "sum_money"]

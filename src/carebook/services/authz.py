@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from carebook.domain.actors import Actor, ActorKind
-from carebook.domain.appointment import Appointment
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
+from carebook.domain.scheduling.appointment import Appointment
 from carebook.errors import ForbiddenError, NotFoundError
 from carebook.ports import UnitOfWork
 

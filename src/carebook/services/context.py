@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import attrs
 
 from carebook.domain.events import EventStamp
-from carebook.domain.rules import ReservationRule
+from carebook.domain.scheduling.rules import ReservationRule
 from carebook.ports import Clock, Storage, UnitOfWork
 from carebook.services.transactions import run_write
 

@@ -16,20 +16,6 @@ import attrs
 import pendulum
 from attrs import frozen
 
-from carebook.domain.appointment import Appointment, AppointmentStatus
-from carebook.domain.calendar import (
-    Location,
-    Organisation,
-    Patient,
-    PatientKind,
-    Practitioner,
-    Resource,
-    ResourceKind,
-    Service,
-    TimeRange,
-    WeeklyHours,
-    WorkingPlan,
-)
 from carebook.domain.events import EVENT_TYPES, Event
 from carebook.domain.ids import (
     AppointmentId,
@@ -44,7 +30,21 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import require_aware
 from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
+from carebook.domain.scheduling.calendar import (
+    Location,
+    Organisation,
+    Patient,
+    PatientKind,
+    Practitioner,
+    Resource,
+    ResourceKind,
+    Service,
+    TimeRange,
+    WeeklyHours,
+    WorkingPlan,
+)
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.ports import UnitOfWork
 
 __all__ = [

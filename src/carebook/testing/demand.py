@@ -8,7 +8,7 @@ Saturdays, and on Sundays at about half the locations. Hours are local in each
 location's IANA zone, so daylight-saving changes move the UTC instants, never the local
 pattern. The same seed always gives the same history (``random.Random(seed)`` only).
 
-``synthetic_staff`` draws practitioners' availability for :mod:`carebook.domain.staffing`.
+``synthetic_staff`` draws practitioners' availability for :mod:`carebook.domain.staffing.plan`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from collections.abc import Mapping, Sequence
 import attrs
 import pendulum
 
-from carebook.domain.calendar import PatientKind, TimeRange, WeeklyHours
-from carebook.domain.forecast import DemandKind, DemandRecord, HourKey
 from carebook.domain.ids import LocationId, PractitionerId
 from carebook.domain.instants import local_epoch, zone
-from carebook.domain.staffing import StaffAvailability
+from carebook.domain.scheduling.calendar import PatientKind, TimeRange, WeeklyHours
+from carebook.domain.staffing.forecast import DemandKind, DemandRecord, HourKey
+from carebook.domain.staffing.plan import StaffAvailability
 from carebook.errors import ValidationError
 
 __all__ = [

@@ -37,9 +37,9 @@ from carebook import (
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.ids import OrganisationId, SagaId
-from carebook.domain.saga import BookingSaga, Compensation, SagaStatus
+from carebook.domain.payments.saga import BookingSaga, Compensation, SagaStatus
 from carebook.ports import PaymentIntent, PaymentStatus, Storage
-from carebook.services.saga_request import RequestBooking
+from carebook.services.saga.request import RequestBooking
 
 __all__ = [
     "SECRET",

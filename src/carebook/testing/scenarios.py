@@ -17,9 +17,6 @@ import pendulum
 
 from carebook.app import Carebook
 from carebook.domain.actors import Actor
-from carebook.domain.appointment import Appointment, AppointmentStatus
-from carebook.domain.availability import AvailabilityQuery
-from carebook.domain.calendar import Location, PatientKind, Practitioner, WeeklyHours, WorkingPlan
 from carebook.domain.ids import (
     AppointmentId,
     OrganisationId,
@@ -29,6 +26,15 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
+from carebook.domain.scheduling.availability import AvailabilityQuery
+from carebook.domain.scheduling.calendar import (
+    Location,
+    PatientKind,
+    Practitioner,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 __all__ = ["AvailabilityScenario", "availability_scenario"]
 

@@ -17,14 +17,28 @@ import attrs
 import pendulum
 from hypothesis import strategies as st
 
-from carebook.domain._currencies import MINOR_UNITS
-from carebook.domain.appointment import (
+from carebook.domain.currencies import MINOR_UNITS
+from carebook.domain.events import EVENT_TYPES, Event
+from carebook.domain.ids import (
+    AppointmentId,
+    EventId,
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+    ResourceId,
+    SagaId,
+    ServiceId,
+)
+from carebook.domain.instants import Interval, from_epoch
+from carebook.domain.money import Money
+from carebook.domain.scheduling.appointment import (
     Appointment,
     AppointmentStatus,
     SessionStatus,
     TreatmentSession,
 )
-from carebook.domain.calendar import (
+from carebook.domain.scheduling.calendar import (
     Closure,
     ClosureKind,
     DateOverride,
@@ -40,22 +54,8 @@ from carebook.domain.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.domain.events import EVENT_TYPES, Event
-from carebook.domain.ids import (
-    AppointmentId,
-    EventId,
-    LocationId,
-    OrganisationId,
-    PatientId,
-    PractitionerId,
-    ResourceId,
-    SagaId,
-    ServiceId,
-)
-from carebook.domain.instants import Interval, from_epoch
-from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
-from carebook.services.commands import BookAppointment, CancelAppointment, HoldSlot
+from carebook.domain.scheduling.policy import BookingPolicy
+from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
 
 __all__ = [
     "TIMEZONES",

@@ -33,8 +33,14 @@ from carebook import (
     WorkingPlan,
 )
 from carebook.builtin.clocks import ManualClock
-from carebook.domain.waittime import DurationStats, PublishedWait
-from carebook.domain.walkin import CheckIn, CheckInChannel, CheckInOutcome, DutyShift, QueueEntry
+from carebook.domain.walkins.queue import (
+    CheckIn,
+    CheckInChannel,
+    CheckInOutcome,
+    DutyShift,
+    QueueEntry,
+)
+from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 
 __all__ = ["T0", "Snapshot", "WalkInClinic", "make_walkin_clinic"]
 

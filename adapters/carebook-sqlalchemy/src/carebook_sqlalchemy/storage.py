@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from carebook.errors import CarebookError, ConfigurationError, StorageError
 from carebook_sqlalchemy.engine import WRITE_OPTION, make_engine, parse_url, redact
 from carebook_sqlalchemy.errors import translate
-from carebook_sqlalchemy.repositories import (
+from carebook_sqlalchemy.repositories.core import (
     AppointmentRepository,
     CalendarCache,
     CalendarRepository,
@@ -21,9 +21,9 @@ from carebook_sqlalchemy.repositories import (
     PatientRepository,
     Repositories,
 )
-from carebook_sqlalchemy.repositories_pricing import PricingRepository
-from carebook_sqlalchemy.repositories_sagas import SagaRepository
-from carebook_sqlalchemy.repositories_walkins import WalkInRepository
+from carebook_sqlalchemy.repositories.pricing import PricingRepository
+from carebook_sqlalchemy.repositories.sagas import SagaRepository
+from carebook_sqlalchemy.repositories.walkins import WalkInRepository
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
 

@@ -24,11 +24,11 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from carebook.domain.appointment import Appointment
-from carebook.domain.calendar import Organisation, Patient
-from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.events import Event
 from carebook.domain.ids import EventId, LocationId, OrganisationId, PatientId
+from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.calendar import Organisation, Patient
+from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.errors import SlotUnavailableError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b

@@ -7,11 +7,11 @@ import uuid
 import attrs
 import pytest
 
-from carebook.domain.appointment import Appointment, AppointmentStatus, SessionStatus
-from carebook.domain.appointment import TreatmentSession as Session
-from carebook.domain.busy import PRACTITIONER, BusyInterval
 from carebook.domain.ids import LocationId, PatientId
 from carebook.domain.instants import to_epoch
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus, SessionStatus
+from carebook.domain.scheduling.appointment import TreatmentSession as Session
+from carebook.domain.scheduling.busy import PRACTITIONER, BusyInterval
 from carebook.errors import ConflictError, SlotUnavailableError
 from carebook.ports import Storage
 from carebook.testing.builders import SmallClinic

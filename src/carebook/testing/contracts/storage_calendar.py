@@ -15,17 +15,6 @@ import attrs
 import pendulum
 import pytest
 
-from carebook.domain.appointment import Appointment
-from carebook.domain.busy import BusyInterval
-from carebook.domain.calendar import (
-    Closure,
-    ClosureKind,
-    DateOverride,
-    PatientKind,
-    ResourceKind,
-    WeeklyHours,
-)
-from carebook.domain.clinic import ClinicCalendar
 from carebook.domain.events import Event
 from carebook.domain.ids import (
     AppointmentId,
@@ -38,7 +27,18 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
-from carebook.domain.policy import BookingPolicy
+from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.busy import BusyInterval
+from carebook.domain.scheduling.calendar import (
+    Closure,
+    ClosureKind,
+    DateOverride,
+    PatientKind,
+    ResourceKind,
+    WeeklyHours,
+)
+from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic

@@ -25,10 +25,10 @@ import pytest
 
 from carebook.domain.ids import OrganisationId, SagaId
 from carebook.domain.money import Money
-from carebook.domain.pricing import PriceList
-from carebook.domain.pricing_config import PricingAuditEntry, PricingConfig, StoredPromo
-from carebook.domain.pricing_settings import PricingSettings
-from carebook.domain.promo import PromoCode
+from carebook.domain.pricing.config import PricingAuditEntry, PricingConfig, StoredPromo
+from carebook.domain.pricing.prices import PriceList
+from carebook.domain.pricing.promo import PromoCode
+from carebook.domain.pricing.settings import PricingSettings
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic

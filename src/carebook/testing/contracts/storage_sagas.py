@@ -20,10 +20,10 @@ import attrs
 import pendulum
 import pytest
 
-from carebook.domain.appointment import Appointment, AppointmentStatus
 from carebook.domain.events import EventStamp
 from carebook.domain.ids import SagaId
-from carebook.domain.saga import BookingSaga, Compensation, SagaStatus
+from carebook.domain.payments.saga import BookingSaga, Compensation, SagaStatus
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import PaymentStatus, Storage
 from carebook.testing.builders import SmallClinic

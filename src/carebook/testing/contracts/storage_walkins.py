@@ -23,14 +23,14 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from carebook.domain.appointment import Appointment, AppointmentStatus
-from carebook.domain.calendar import Location, PatientKind
-from carebook.domain.waittime import DurationStats, PublishedWait
-from carebook.domain.walkin import (
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
+from carebook.domain.scheduling.calendar import Location, PatientKind
+from carebook.domain.walkins.queue import (
     DutyShift,
     QueueEntryId,
     QueueStatus,
 )
+from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 from carebook.errors import ConflictError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic

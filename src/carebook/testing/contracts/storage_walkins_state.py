@@ -14,11 +14,10 @@ from typing import Any
 import attrs
 import pytest
 
-from carebook.domain.appointment import Appointment, AppointmentStatus
-from carebook.domain.calendar import Location, PatientKind
 from carebook.domain.ids import LocationId
-from carebook.domain.waittime import DurationStats, PublishedWait
-from carebook.domain.walkin import (
+from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
+from carebook.domain.scheduling.calendar import Location, PatientKind
+from carebook.domain.walkins.queue import (
     CheckInChannel,
     DutyShift,
     QueueEntry,
@@ -26,6 +25,7 @@ from carebook.domain.walkin import (
     QueueStatus,
     WalkInSettings,
 )
+from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 from carebook.errors import StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b

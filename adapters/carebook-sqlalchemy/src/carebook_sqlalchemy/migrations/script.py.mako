@@ -5,7 +5,7 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
 Hand-written or reviewed: migrations are history, so import nothing from
-carebook_sqlalchemy.schema here; spell out every column, constraint and index with
+carebook_sqlalchemy.schema.core here; spell out every column, constraint and index with
 its final name. PostgreSQL-only objects check ``op.get_context().dialect.name``.
 """
 

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2025-11-21
 
-Hand-written to match carebook_sqlalchemy.schema exactly (names come from its naming
+Hand-written to match carebook_sqlalchemy.schema.core exactly (names come from its naming
 convention and are spelled out here; migrations are history and import nothing from
 schema.py). On PostgreSQL only: the btree_gist extension and three exclusion
 constraints over ``int8range(occupied_start, occupied_end)`` (half-open) that make

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2025-12-01
 
-Hand-written to match carebook_sqlalchemy.schema_walkins exactly (names spelled out as
+Hand-written to match carebook_sqlalchemy.schema.walkins exactly (names spelled out as
 the naming convention makes them). Two partial indexes on ``queue_entries`` (SQLite
 and PostgreSQL alike): the active entries per location, which the wait estimate
 reads, and a unique one that allows one active entry per patient.

@@ -5,7 +5,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2025-12-08
 
-Hand-written to match carebook_sqlalchemy.schema_sagas exactly (names spelled out as the
+Hand-written to match carebook_sqlalchemy.schema.sagas exactly (names spelled out as the
 naming convention makes them). ``ix_booking_sagas_unfinished`` is partial (SQLite and
 PostgreSQL alike): it holds only the sagas a resume has to look at.
 """

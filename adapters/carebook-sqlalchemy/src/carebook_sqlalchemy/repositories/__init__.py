@@ -1,0 +1,1 @@
+"""The Storage port's repositories over SQLAlchemy, one module per feature."""

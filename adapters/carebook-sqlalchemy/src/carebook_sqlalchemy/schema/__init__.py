@@ -1,0 +1,10 @@
+"""The tables, as typed SQLAlchemy mappings, one module per feature.
+
+Importing this package puts every table on ``Base.metadata`` (migrations and the
+metadata-equals-migrations test rely on that).
+"""
+
+from carebook_sqlalchemy.schema import sagas, walkins
+from carebook_sqlalchemy.schema.core import Base
+
+__all__ = ["Base", "sagas", "walkins"]

@@ -1,0 +1,1 @@
+"""Payments: payment values and status rules, webhooks, and the booking saga."""

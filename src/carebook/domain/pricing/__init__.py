@@ -1,0 +1,1 @@
+"""Pricing: price lists, discount policies, promo codes and the daily quota."""

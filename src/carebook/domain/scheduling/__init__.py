@@ -1,0 +1,1 @@
+"""Scheduling: the clinic calendar, availability, reservation rules and appointments."""

@@ -1,0 +1,1 @@
+"""Staffing: the demand forecast and the staffing plan (solver modules are private)."""

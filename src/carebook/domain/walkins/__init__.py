@@ -1,0 +1,1 @@
+"""Walk-ins: the queue, check-in decisions and the live wait estimate."""

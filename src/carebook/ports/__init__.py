@@ -1,0 +1,41 @@
+"""The ports: what the core needs from the world, as ``typing.Protocol`` classes."""
+
+from carebook.ports.core import (
+    AppointmentRepository,
+    CalendarRepository,
+    Clock,
+    EventPublisher,
+    Inbox,
+    Notification,
+    Notifier,
+    Outbox,
+    PatientRepository,
+    PaymentGateway,
+    PaymentIntent,
+    PaymentStatus,
+    PricingRepository,
+    SagaRepository,
+    Storage,
+    UnitOfWork,
+    WalkInRepository,
+)
+
+__all__ = [
+    "AppointmentRepository",
+    "CalendarRepository",
+    "Clock",
+    "EventPublisher",
+    "Inbox",
+    "Notification",
+    "Notifier",
+    "Outbox",
+    "PatientRepository",
+    "PaymentGateway",
+    "PaymentIntent",
+    "PaymentStatus",
+    "PricingRepository",
+    "SagaRepository",
+    "Storage",
+    "UnitOfWork",
+    "WalkInRepository",
+]

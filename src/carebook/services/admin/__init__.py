@@ -1,0 +1,1 @@
+"""Administration at run time: the clinic calendar and pricing configuration."""

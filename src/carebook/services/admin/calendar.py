@@ -1,0 +1,395 @@
+"""Setting up the clinic at run time: organisations, locations, people, services.
+
+Administrators do everything here; staff of a location may add closures (including
+emergency blocks) and date overrides there, and register patients.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from carebook.domain.actors import Actor, ActorKind
+from carebook.domain.events import CalendarChanged
+from carebook.domain.ids import (
+    LocationId,
+    OrganisationId,
+    PatientId,
+    PractitionerId,
+    ResourceId,
+    ServiceId,
+)
+from carebook.domain.instants import Interval
+from carebook.domain.scheduling.calendar import (
+    Closure,
+    DateOverride,
+    Location,
+    Organisation,
+    Patient,
+    Practitioner,
+    Resource,
+    Service,
+    WorkingPlan,
+)
+from carebook.errors import ForbiddenError, NotFoundError, ValidationError
+from carebook.ports import UnitOfWork
+from carebook.services import authz
+from carebook.services.context import Deps
+
+__all__ = ["CalendarAdmin"]
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+E = TypeVar("E", bound=_HasId)
+Saver = Callable[[UnitOfWork, E], None]
+R = TypeVar("R")
+
+
+class CalendarAdmin:
+    """Calendar use cases; each change is one transaction and one CalendarChanged event."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def _save(
+        self,
+        actor: Actor,
+        entity: str,
+        change: str,
+        build: Callable[[UnitOfWork], tuple[E, OrganisationId, Saver[E]]],
+        correlation_id: str | None,
+    ) -> E:
+        stamp = self._deps.stamp(correlation_id)
+
+        def work(uow: UnitOfWork) -> E:
+            value, organisation_id, save = build(uow)
+            save(uow, value)
+            uow.outbox.append(
+                [
+                    CalendarChanged(
+                        **stamp.meta(),  # type: ignore[arg-type]
+                        organisation_id=organisation_id,
+                        entity=entity,
+                        entity_id=value.id,
+                        change=change,
+                        actor=actor.kind.value,
+                    )
+                ]
+            )
+            return value
+
+        value = self._deps.write(work)
+        self._deps.info(stamp, "%s %s id=%s", change, entity, value.id)
+        self._deps.after_commit()
+        return value
+
+    def _new_id(self) -> uuid.UUID:
+        return self._deps.new_id()
+
+    # -- organisation and locations -------------------------------------------------
+    def create_organisation(
+        self, actor: Actor, *, name: str, correlation_id: str | None = None, **policy: Any
+    ) -> Organisation:
+        authz.require_admin(actor, "create an organisation")
+        from carebook.domain.scheduling.policy import BookingPolicy
+
+        org = _make(
+            Organisation,
+            id=OrganisationId(self._new_id()),
+            name=name,
+            policy=_make(BookingPolicy, **policy),
+        )
+        return self._save(
+            actor,
+            "organisation",
+            "created",
+            lambda uow: (org, org.id, _save_organisation),
+            correlation_id,
+        )
+
+    def add_location(
+        self,
+        actor: Actor,
+        *,
+        organisation_id: OrganisationId,
+        correlation_id: str | None = None,
+        **fields: Any,
+    ) -> Location:
+        authz.require_admin(actor, "add a location")
+
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
+            _organisation(uow, organisation_id)
+            loc = _make(
+                Location, id=LocationId(self._new_id()), organisation_id=organisation_id, **fields
+            )
+            return loc, organisation_id, _save_location
+
+        return self._save(actor, "location", "created", build, correlation_id)
+
+    def update_location(
+        self,
+        actor: Actor,
+        location_id: LocationId,
+        *,
+        correlation_id: str | None = None,
+        **changes: Any,
+    ) -> Location:
+        """Change opening hours, policy, name or zone of a location."""
+        authz.require_admin(actor, "change a location")
+        if "id" in changes or "organisation_id" in changes:
+            raise ValidationError("a location's id and organisation cannot change")
+
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
+            loc = _make(attrs.evolve, _location(uow, location_id), **changes)
+            return loc, loc.organisation_id, _save_location
+
+        return self._save(actor, "location", "updated", build, correlation_id)
+
+    def add_closure(
+        self,
+        actor: Actor,
+        location_id: LocationId,
+        closure: Closure,
+        *,
+        correlation_id: str | None = None,
+    ) -> Location:
+        """Close a location for a span (holiday, or an emergency block)."""
+        if not isinstance(closure, Closure):
+            raise ValidationError("add_closure takes a Closure")
+
+        def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
+            loc = _location(uow, location_id)
+            authz.require_staff_at(actor, loc.id, "close a location")
+            loc = attrs.evolve(loc, closures=(*loc.closures, closure))
+            return loc, loc.organisation_id, _save_location
+
+        return self._save(actor, "location", f"closure:{closure.kind.value}", build, correlation_id)
+
+    # -- practitioners ----------------------------------------------------------------
+    def add_practitioner(
+        self,
+        actor: Actor,
+        *,
+        organisation_id: OrganisationId,
+        name: str,
+        plans: Iterable[WorkingPlan] = (),
+        correlation_id: str | None = None,
+    ) -> Practitioner:
+        authz.require_admin(actor, "add a practitioner")
+
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
+            _organisation(uow, organisation_id)
+            plan_list = tuple(plans)
+            _locations_of(uow, organisation_id, (p.location_id for p in plan_list))
+            practitioner = _make(
+                Practitioner,
+                id=PractitionerId(self._new_id()),
+                organisation_id=organisation_id,
+                name=name,
+                plans=plan_list,
+            )
+            return practitioner, organisation_id, _save_practitioner
+
+        return self._save(actor, "practitioner", "created", build, correlation_id)
+
+    def set_working_plan(
+        self,
+        actor: Actor,
+        practitioner_id: PractitionerId,
+        plan: WorkingPlan,
+        *,
+        correlation_id: str | None = None,
+    ) -> Practitioner:
+        """Replace the practitioner's plan at ``plan.location_id`` (or add one)."""
+        authz.require_admin(actor, "change a working plan")
+
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
+            current = _practitioner(uow, practitioner_id)
+            _locations_of(uow, current.organisation_id, [plan.location_id])
+            plans = [p for p in current.plans if p.location_id != plan.location_id]
+            updated = attrs.evolve(current, plans=(*plans, plan))
+            return updated, current.organisation_id, _save_practitioner
+
+        return self._save(actor, "practitioner", "plan", build, correlation_id)
+
+    def add_date_override(
+        self,
+        actor: Actor,
+        practitioner_id: PractitionerId,
+        override: DateOverride,
+        *,
+        correlation_id: str | None = None,
+    ) -> Practitioner:
+        """Replace the plan on one date at one location (empty ranges: day off)."""
+
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
+            current = _practitioner(uow, practitioner_id)
+            _locations_of(uow, current.organisation_id, [override.location_id])
+            authz.require_staff_at(actor, override.location_id, "change a practitioner's day")
+            kept = [
+                o
+                for o in current.overrides
+                if (o.location_id, o.date) != (override.location_id, override.date)
+            ]
+            updated = attrs.evolve(current, overrides=(*kept, override))
+            return updated, current.organisation_id, _save_practitioner
+
+        return self._save(actor, "practitioner", "override", build, correlation_id)
+
+    def add_time_off(
+        self,
+        actor: Actor,
+        practitioner_id: PractitionerId,
+        interval: Interval,
+        *,
+        correlation_id: str | None = None,
+    ) -> Practitioner:
+        authz.require_admin(actor, "record time off")
+        if not isinstance(interval, Interval):
+            raise ValidationError("time off is an Interval")
+
+        def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
+            current = _practitioner(uow, practitioner_id)
+            updated = attrs.evolve(current, time_off=(*current.time_off, interval))
+            return updated, current.organisation_id, _save_practitioner
+
+        return self._save(actor, "practitioner", "time_off", build, correlation_id)
+
+    # -- services, resources, patients -----------------------------------------------
+    def add_service(
+        self,
+        actor: Actor,
+        *,
+        organisation_id: OrganisationId,
+        correlation_id: str | None = None,
+        **fields: Any,
+    ) -> Service:
+        authz.require_admin(actor, "add a service")
+
+        def build(uow: UnitOfWork) -> tuple[Service, OrganisationId, Saver[Service]]:
+            _organisation(uow, organisation_id)
+            service = _make(
+                Service, id=ServiceId(self._new_id()), organisation_id=organisation_id, **fields
+            )
+            for pid in service.practitioner_ids:
+                _practitioner(uow, pid)
+            _locations_of(uow, organisation_id, service.location_ids)
+            return service, organisation_id, _save_service
+
+        return self._save(actor, "service", "created", build, correlation_id)
+
+    def add_resource(
+        self,
+        actor: Actor,
+        *,
+        location_id: LocationId,
+        correlation_id: str | None = None,
+        **fields: Any,
+    ) -> Resource:
+        authz.require_admin(actor, "add a resource")
+
+        def build(uow: UnitOfWork) -> tuple[Resource, OrganisationId, Saver[Resource]]:
+            loc = _location(uow, location_id)
+            resource = _make(Resource, id=ResourceId(self._new_id()), location_id=loc.id, **fields)
+            return resource, loc.organisation_id, _save_resource
+
+        return self._save(actor, "resource", "created", build, correlation_id)
+
+    def register_patient(
+        self,
+        actor: Actor,
+        *,
+        organisation_id: OrganisationId,
+        correlation_id: str | None = None,
+        **fields: Any,
+    ) -> Patient:
+        """Record a patient (staff, admin or system; the host app owns identity)."""
+        if actor.kind is ActorKind.PATIENT:
+            raise ForbiddenError("patients are registered by staff or the host application")
+
+        def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
+            _organisation(uow, organisation_id)
+            if actor.kind is ActorKind.STAFF and not any(
+                _location_or_none(uow, lid) is not None
+                and _location(uow, lid).organisation_id == organisation_id
+                for lid in actor.location_ids
+            ):
+                raise ForbiddenError("staff register patients only in their own organisation")
+            patient = _make(
+                Patient, id=PatientId(self._new_id()), organisation_id=organisation_id, **fields
+            )
+            return patient, organisation_id, _save_patient
+
+        return self._save(actor, "patient", "registered", build, correlation_id)
+
+
+def _make(factory: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Build a value; an unknown or missing keyword is a ValidationError, not TypeError."""
+    try:
+        return factory(*args, **kwargs)
+    except TypeError as exc:
+        raise ValidationError(f"invalid fields: {exc}") from None
+
+
+def _save_organisation(uow: UnitOfWork, value: Organisation) -> None:
+    uow.calendar.save_organisation(value)
+
+
+def _save_location(uow: UnitOfWork, value: Location) -> None:
+    uow.calendar.save_location(value)
+
+
+def _save_practitioner(uow: UnitOfWork, value: Practitioner) -> None:
+    uow.calendar.save_practitioner(value)
+
+
+def _save_service(uow: UnitOfWork, value: Service) -> None:
+    uow.calendar.save_service(value)
+
+
+def _save_resource(uow: UnitOfWork, value: Resource) -> None:
+    uow.calendar.save_resource(value)
+
+
+def _save_patient(uow: UnitOfWork, value: Patient) -> None:
+    uow.patients.save(value)
+
+
+def _organisation(uow: UnitOfWork, organisation_id: OrganisationId) -> Organisation:
+    org = uow.calendar.get_organisation(organisation_id)
+    if org is None:
+        raise NotFoundError("organisation", organisation_id)
+    return org
+
+
+def _location_or_none(uow: UnitOfWork, location_id: LocationId) -> Location | None:
+    return uow.calendar.get_location(location_id)
+
+
+def _location(uow: UnitOfWork, location_id: LocationId) -> Location:
+    loc = uow.calendar.get_location(location_id)
+    if loc is None:
+        raise NotFoundError("location", location_id)
+    return loc
+
+
+def _practitioner(uow: UnitOfWork, practitioner_id: PractitionerId) -> Practitioner:
+    found = uow.calendar.get_practitioner(practitioner_id)
+    if found is None:
+        raise NotFoundError("practitioner", practitioner_id)
+    return found
+
+
+def _locations_of(
+    uow: UnitOfWork, organisation_id: OrganisationId, location_ids: Iterable[LocationId]
+) -> None:
+    for location_id in location_ids:
+        if _location(uow, location_id).organisation_id != organisation_id:
+            raise ValidationError(f"location {location_id} belongs to another organisation")

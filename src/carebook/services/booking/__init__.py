@@ -1,0 +1,1 @@
+"""Holding and booking slots, and the commands a client sends for them."""

@@ -1,0 +1,1 @@
+"""The appointment lifecycle after booking: confirm, arrive, session, cancel."""

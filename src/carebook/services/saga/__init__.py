@@ -1,0 +1,1 @@
+"""The booking saga's use cases: request, steps, compensation, webhooks, resume."""

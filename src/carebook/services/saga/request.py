@@ -1,0 +1,231 @@
+"""Requesting a booking: the saga's first step, in one transaction.
+
+The slot is held, the price calculated (the patient's facts, a promo code, the
+organisation's settings and every discount policy) and, for a discounted price, one
+unit of the day's discount quota reserved. A refusal (a reservation rule, an unknown
+promo code, the quota used up under ``reject``) raises and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import attrs
+import pendulum
+from attrs import frozen
+
+from carebook.domain.actors import Actor
+from carebook.domain.ids import LocationId, PatientId, PractitionerId, SagaId, ServiceId
+from carebook.domain.instants import require_aware
+from carebook.domain.payments.saga import BookingSaga, SagaStatus
+from carebook.domain.pricing.config import PricingConfig
+from carebook.domain.pricing.prices import Quote, price_appointment
+from carebook.domain.pricing.promo import PromoRequest, normalise_code
+from carebook.domain.pricing.quota import QUOTA_EXHAUSTED, quota_day
+from carebook.domain.pricing.settings import QuotaExhaustedBehaviour
+from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.rules import BookingRequest
+from carebook.errors import (
+    ConflictError,
+    IdempotencyConflictError,
+    RuleRejectedError,
+    SlotUnavailableError,
+    ValidationError,
+)
+from carebook.ports import UnitOfWork
+from carebook.services import authz
+from carebook.services.booking.book import _calendar, _patient, _reserve
+from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit, load_pricing
+
+__all__ = ["RequestBooking", "request_booking"]
+
+PROMO_POLICY = "promo_code"
+
+
+def _services(value: object) -> tuple[ServiceId, ...]:
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise ValidationError("service_ids must be a sequence of service ids")
+    ids = tuple(value)
+    if not ids or len(set(ids)) != len(ids):
+        raise ValidationError("name each service once, at least one")
+    return ids
+
+
+def _key(_: object, __: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise ValidationError("an idempotency key is a string of 1 to 200 characters")
+
+
+def _promo(value: object) -> str | None:
+    return None if value is None else normalise_code(value)
+
+
+def _start(value: object) -> pendulum.DateTime:
+    return require_aware(value, "start")
+
+
+@frozen(kw_only=True)
+class RequestBooking:
+    """Book a slot through the payment saga: hold, price, pay, confirm.
+
+    ``promo_code`` is optional (compared case-insensitively). Retrying with the same
+    ``idempotency_key`` and request returns the same saga; the same key with another
+    request is an IdempotencyConflictError.
+    """
+
+    location_id: LocationId
+    practitioner_id: PractitionerId
+    patient_id: PatientId
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
+    start: pendulum.DateTime = attrs.field(converter=_start)
+    idempotency_key: str = attrs.field(validator=_key)
+    promo_code: str | None = attrs.field(default=None, converter=_promo)
+
+
+def _fingerprint(cmd: RequestBooking) -> str:
+    from carebook.serialization import dumps
+
+    return hashlib.sha256(dumps(attrs.evolve(cmd, idempotency_key="-")).encode()).hexdigest()
+
+
+def _promo_request(
+    uow: UnitOfWork, config: PricingConfig, cmd: RequestBooking
+) -> PromoRequest | None:
+    if cmd.promo_code is None:
+        return None
+    stored = uow.pricing.get_promo(config.organisation_id, cmd.promo_code)
+    if stored is None or not stored.active:
+        return PromoRequest(code=cmd.promo_code)  # acts as unknown: promo_unknown
+    uses, mine = uow.pricing.promo_usage(config.organisation_id, cmd.promo_code, cmd.patient_id)
+    return PromoRequest(code=cmd.promo_code, definition=stored.promo, uses=uses, patient_uses=mine)
+
+
+def _hold_and_price(
+    rt: SagaRuntime, uow: UnitOfWork, cmd: RequestBooking, saga_id: SagaId, now: pendulum.DateTime
+) -> tuple[Appointment, Quote, PricingConfig, pendulum.Date | None]:
+    patient = _patient(uow, cmd.patient_id)
+    calendar = _calendar(uow, patient)
+    request = BookingRequest(
+        location_id=cmd.location_id,
+        practitioner_id=cmd.practitioner_id,
+        patient_id=cmd.patient_id,
+        service_ids=cmd.service_ids,
+        start=cmd.start,
+    )
+    draft = _reserve(uow, rt.deps, calendar, request, now)
+    settings = rt.settings
+    hold = attrs.evolve(
+        draft,
+        hold_expires_at=now.add(
+            minutes=settings.payment_timeout_minutes + settings.confirm_grace_minutes
+        ),
+    )
+    uow.appointments.add(hold, now=now)
+    config = load_pricing(uow, calendar.organisation.id)
+    services = [calendar.service(s) for s in cmd.service_ids]
+    quote = price_appointment(
+        config.prices_for(services),
+        calendar.location(cmd.location_id),
+        services,
+        now=now,
+        patient=patient.facts,
+        promo=_promo_request(uow, config, cmd),
+        policies=rt.policies,
+        settings=config.settings,
+    )
+    day = None
+    if quote.discounted:
+        pricing = config.settings
+        wanted = quota_day(now, pricing.quota_timezone)
+        if uow.pricing.reserve_quota(config.organisation_id, wanted, pricing.daily_quota, saga_id):
+            day = wanted
+        elif pricing.on_quota_exhausted is QuotaExhaustedBehaviour.REJECT:
+            raise RuleRejectedError(
+                QUOTA_EXHAUSTED,
+                f"the discount quota of {pricing.daily_quota} for {wanted} is used up",
+            )
+        else:
+            quote = quote.without_discount()
+    return hold, quote, config, day
+
+
+def request_booking(
+    rt: SagaRuntime, actor: Actor, cmd: RequestBooking, correlation_id: str | None = None
+) -> BookingSaga:
+    """Start a booking saga (see the module); returns the saga as stored."""
+    if not isinstance(cmd, RequestBooking):
+        raise ValidationError(f"expected a RequestBooking, got {type(cmd).__name__}")
+    rt.require_gateway()
+    deps = rt.deps
+    stamp = deps.stamp(correlation_id)
+    authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
+    key = f"{cmd.patient_id}/{cmd.idempotency_key}"
+    digest = _fingerprint(cmd)
+    replayed: list[BookingSaga] = []
+
+    def work(uow: UnitOfWork) -> BookingSaga:
+        existing = uow.sagas.by_idempotency_key(key)
+        if existing is not None:
+            if existing.request_fingerprint != digest:
+                raise IdempotencyConflictError("this idempotency key was used for another request")
+            replayed.append(existing)
+            return existing
+        saga_id = SagaId(deps.new_id())
+        hold, quote, config, day = _hold_and_price(rt, uow, cmd, saga_id, stamp.now)
+        promo_used = quote.discounted and any(d.policy == PROMO_POLICY for d in quote.discounts)
+        if promo_used:
+            assert cmd.promo_code is not None
+            uow.pricing.record_promo_use(
+                config.organisation_id, cmd.promo_code, cmd.patient_id, saga_id
+            )
+        discount = quote.discount
+        saga = BookingSaga(
+            id=saga_id,
+            organisation_id=config.organisation_id,
+            location_id=cmd.location_id,
+            patient_id=cmd.patient_id,
+            appointment_id=hold.id,
+            correlation_id=stamp.correlation_id,
+            idempotency_key=key,
+            request_fingerprint=digest,
+            status=SagaStatus.AWAITING_PAYMENT,
+            base_amount=quote.base_total.amount,
+            amount=quote.final_total.amount,
+            currency=quote.currency,
+            discount=discount.reason_code if discount is not None else None,
+            discount_policy=discount.policy if discount is not None else None,
+            promo_code=cmd.promo_code if promo_used else None,
+            quota_day=day,
+            requested_at=stamp.now,
+            payment_deadline=stamp.now.add(minutes=rt.settings.payment_timeout_minutes),
+            updated_at=stamp.now,
+        )
+        requested, *priced = saga.started_events(stamp, hold.start, hold.end)
+        uow.sagas.add(saga)
+        emit(uow, saga, [requested, hold.booked_event(stamp), *priced])
+        return saga
+
+    try:
+        saga = deps.write(work)
+    except (SlotUnavailableError, RuleRejectedError, ConflictError) as refusal:
+        # A concurrent retry of this very request may have won; return its saga.
+        if isinstance(refusal, IdempotencyConflictError):
+            raise
+        with deps.storage.unit_of_work() as uow:
+            winner = uow.sagas.by_idempotency_key(key)
+        if winner is None or winner.request_fingerprint != digest:
+            raise
+        return winner
+    if replayed:
+        return saga
+    deps.info(
+        stamp,
+        "booking requested saga=%s appointment=%s amount=%d %s discount_policy=%s",
+        saga.id,
+        saga.appointment_id,
+        saga.amount,
+        saga.currency,
+        saga.discount_policy or "none",
+    )
+    rt.crashpoint(COMMITTED)
+    return saga

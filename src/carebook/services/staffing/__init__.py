@@ -1,0 +1,1 @@
+"""Staffing from demand: history, forecast, plan, and applying a plan."""

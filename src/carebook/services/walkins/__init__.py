@@ -1,0 +1,1 @@
+"""Walk-in check-ins, the queues, duty and live wait times."""
