@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from carebook import PatientKind
+from carebook.scheduling import PatientKind
 
 OPEN, CLOSE = 8, 20
 DAY_MINUTES = (CLOSE - OPEN) * 60

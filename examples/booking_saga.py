@@ -27,20 +27,17 @@ import pendulum
 
 from carebook import (
     Actor,
-    BookingSaga,
     CarebookConfig,
     Event,
     ManualClock,
     Money,
     PatientId,
-    QuotaBelowUsageError,
-    RequestBooking,
     RuleRejectedError,
-    SimulatedPaymentGateway,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
+from carebook.payments import BookingSaga, RequestBooking, SimulatedPaymentGateway
+from carebook.pricing import QuotaBelowUsageError
+from carebook.scheduling import WeeklyHours, WorkingPlan
 
 ZONE = "Asia/Kolkata"
 NAMES: dict[PatientId, str] = {}
@@ -83,7 +80,7 @@ def show(title: str, saga: BookingSaga) -> None:
     print(f"\n{title}")
     reason = f" ({saga.failure_reason})" if saga.failure_reason else ""
     print(f"   status   {saga.status.value}{reason}")
-    for event in cb.booking_timeline(admin, saga.id):
+    for event in cb.sagas.timeline(admin, saga.id):
         print(f"   {local(event.occurred_at)}   {event.type:<22} {detail(event)}".rstrip())
 
 
@@ -127,7 +124,7 @@ def request(patient: PatientId, hour: int) -> BookingSaga:
         start=pendulum.datetime(2025, 6, 3, hour, tz=ZONE),
         idempotency_key=f"{NAMES[patient].lower()}-tuesday",
     )
-    return cb.request_booking(Actor.patient(patient), command)
+    return cb.sagas.request(Actor.patient(patient), command)
 
 
 print("Booking saga demo: Sea Breeze Skin Clinic, Bandra (Mumbai), Monday 2 June 2025")
@@ -161,7 +158,7 @@ try:
     request(ravi, 12)
 except RuleRejectedError as refusal:
     print(f"   refused  {refusal.reason_code}")
-holds = cb.patient_appointments(admin, ravi)
+holds = cb.queries.patient_appointments(admin, ravi)
 charged = money(gateway.captured_total() - captured)
 print(f"   nothing stored or charged: {len(holds)} holds, no timeline, {charged} charged")
 

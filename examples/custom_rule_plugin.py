@@ -23,22 +23,24 @@ import pendulum
 import carebook
 from carebook import (
     Actor,
-    AvailabilityQuery,
-    BookAppointment,
     CarebookConfig,
     Event,
     Interval,
     Money,
-    Rejection,
-    RuleContext,
     RuleRejectedError,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
 from carebook.hookspecs import EventContext, RuleRegister
 from carebook.plugins import make_plugin_manager
+from carebook.scheduling import (
+    AvailabilityQuery,
+    BookAppointment,
+    Rejection,
+    RuleContext,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 LUNCH_START = dt.time(12, 0)
 LUNCH_END = dt.time(13, 0)
@@ -138,7 +140,7 @@ def main() -> None:
         start = pendulum.datetime(2025, 6, 3, hour, minute, tz=office.timezone)
         print(f"\n== book Tue {start:%H:%M} {start:%Z}")
         try:
-            appointment = cb.book(
+            appointment = cb.booking.book(
                 desk,
                 BookAppointment(
                     location_id=office.id,
@@ -160,7 +162,7 @@ def main() -> None:
         pendulum.datetime(2025, 6, 3, 11, 30, tz=office.timezone),
         pendulum.datetime(2025, 6, 3, 13, 30, tz=office.timezone),
     )
-    free = cb.search_availability(
+    free = cb.booking.search_availability(
         desk, org.id, AvailabilityQuery(service_ids=[checkup.id], window=window)
     )
     local = ", ".join(f"{s.start.in_timezone(office.timezone):%H:%M}" for s in free)

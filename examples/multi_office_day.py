@@ -51,20 +51,24 @@ from _office_sim import (
 from carebook import (
     Actor,
     CarebookConfig,
-    DateOverride,
-    DemandForecast,
-    ForecastModel,
     ManualClock,
     Money,
-    PatientKind,
-    StaffAvailability,
-    StaffingPlan,
-    StaffingRules,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.domain.walkins.queue import CheckedIn, CheckIn, QueueEntryId
+from carebook.scheduling import (
+    DateOverride,
+    PatientKind,
+    WeeklyHours,
+    WorkingPlan,
+)
+from carebook.staffing import (
+    DemandForecast,
+    ForecastModel,
+    StaffAvailability,
+    StaffingPlan,
+    StaffingRules,
+)
 
 ZONE, DAY = "Europe/London", dt.date(2026, 6, 1)  # a Monday
 HISTORY_WEEKS, WAIT_LIMIT, SHIFT_HOURS = 6, 45, 8
@@ -190,7 +194,7 @@ def simulate(
         clinic.clock.set(at(DAY, minute))
         for p, (visit, ends) in sorted(session.items()):  # sessions ending now
             if ends <= minute:
-                cb.complete_session(desks[where[p]], visit.checked_in.appointment.id)
+                cb.lifecycle.complete_session(desks[where[p]], visit.checked_in.appointment.id)
                 tallies[where[p]].seen += 1
                 del session[p]
         hour = OPEN + minute / 60
@@ -233,7 +237,7 @@ def simulate(
             ]
             if p not in session and ready:
                 visit = waiting.pop(min(ready, key=lambda v: v.reserved).checked_in.entry.id)
-                cb.start_session(desks[office], visit.checked_in.appointment.id)
+                cb.lifecycle.start_session(desks[office], visit.checked_in.appointment.id)
                 session[p] = visit, minute + visit.arrival.service
                 tallies[office].waits.append(minute - visit.arrival.minute)
                 tallies[office].busy += visit.arrival.service

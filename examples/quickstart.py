@@ -31,26 +31,28 @@ import pendulum
 
 from carebook import (
     Actor,
-    Appointment,
-    AvailabilityQuery,
-    BookAppointment,
-    CancelAppointment,
     Carebook,
     CarebookConfig,
-    HoldSlot,
     Interval,
     ManualClock,
     Money,
-    PatientKind,
     RuleRejectedError,
-    Slot,
     UnknownAdapterError,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import RecordingPublisher
+from carebook.scheduling import (
+    Appointment,
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    HoldSlot,
+    PatientKind,
+    Slot,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 WEEKDAYS = range(5)  # Monday to Friday
 NAMES: dict[uuid.UUID, str] = {}
@@ -222,7 +224,7 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
         pendulum.datetime(2025, 6, 3, tz="America/New_York"),
         pendulum.datetime(2025, 6, 4, tz="America/New_York"),
     )
-    found = cb.search_availability(
+    found = cb.booking.search_availability(
         Actor.patient(maya.id),
         org.id,
         AvailabilityQuery(service_ids=[assessment.id], window=tomorrow, patient_id=maya.id),
@@ -248,15 +250,15 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
         start=chosen.start,
         idempotency_key="maya-assessment-1",
     )
-    booked = cb.book(Actor.patient(maya.id), booking)
+    booked = cb.booking.book(Actor.patient(maya.id), booking)
     NAMES[booked.id] = "appointment-1"
     show(booked)
     clock.advance(minutes=3)
     reception = Actor.staff(nyc.id, ref="front-desk-nyc")
-    booked = cb.confirm(reception, booked.id)
+    booked = cb.lifecycle.confirm(reception, booked.id)
     print("   reception confirms:")
     show(booked)
-    again = cb.book(Actor.patient(maya.id), booking)
+    again = cb.booking.book(Actor.patient(maya.id), booking)
     print(
         f"   retry with the same idempotency key returns {name(again.id)}: {again.id == booked.id}"
     )
@@ -264,7 +266,7 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
     heading("4. Jon asks for the same slot: refused")
     clock.advance(minutes=2)
     try:
-        cb.book(
+        cb.booking.book(
             reception,
             BookAppointment(
                 location_id=chosen.location_id,
@@ -281,7 +283,7 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
 
     heading("5. Jon holds a hydrotherapy slot in Chicago, then books it")
     clock.advance(minutes=5)
-    pool_slots = cb.search_availability(
+    pool_slots = cb.booking.search_availability(
         reception,
         org.id,
         AvailabilityQuery(service_ids=[hydro.id], window=tomorrow, location_ids={chi.id}),
@@ -289,7 +291,7 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
     pick = min(pool_slots, key=lambda s: (s.start, name(s.practitioner_id)))
     print(f"   first pool slot {local(pick)} with {name(pick.practitioner_id)}")
     chicago_desk = Actor.staff(chi.id, ref="front-desk-chi")
-    held = cb.hold(
+    held = cb.booking.hold(
         chicago_desk,
         HoldSlot(
             location_id=chi.id,
@@ -307,7 +309,7 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
         f"   the hold keeps {name(pick.resource_ids[0])} and the slot until {expires:%a %H:%M %Z}"
     )
     clock.advance(minutes=4)
-    converted = cb.book(
+    converted = cb.booking.book(
         chicago_desk,
         BookAppointment(
             location_id=chi.id,
@@ -323,7 +325,9 @@ def tour(cb: Carebook, clock: ManualClock) -> None:
 
     heading("6. Maya cancels")
     clock.advance(minutes=10)
-    cancelled = cb.cancel(Actor.patient(maya.id), CancelAppointment(appointment_id=booked.id))
+    cancelled = cb.lifecycle.cancel(
+        Actor.patient(maya.id), CancelAppointment(appointment_id=booked.id)
+    )
     show(cancelled)
     print(f"   reason         {cancelled.cancel_reason}")
 

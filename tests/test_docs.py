@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 import carebook
-from carebook import AppointmentStatus, hookspecs, ports
+from carebook import hookspecs, ports
 from carebook.domain.scheduling.appointment import TRANSITIONS, Action
 from carebook.domain.scheduling.rules import BUILTIN_RULES
+from carebook.scheduling import AppointmentStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

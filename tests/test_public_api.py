@@ -19,14 +19,7 @@ import carebook
 from carebook import (
     Actor,
     ActorKind,
-    Appointment,
     AppointmentId,
-    AppointmentStatus,
-    AvailabilityQuery,
-    AvailabilityResult,
-    BookAppointment,
-    BookingPolicy,
-    CancelAppointment,
     Carebook,
     CarebookConfig,
     CarebookError,
@@ -34,38 +27,47 @@ from carebook import (
     ConflictError,
     Event,
     ForbiddenError,
-    HoldSlot,
     IdempotencyConflictError,
     Interval,
-    Location,
     LocationId,
     Money,
     NotFoundError,
-    Organisation,
     OrganisationId,
-    Patient,
     PatientId,
-    PatientKind,
-    Practitioner,
     PractitionerId,
-    Rejection,
-    ReservationRule,
-    Resource,
     ResourceId,
-    RuleContext,
     RuleRejectedError,
-    Service,
     ServiceId,
-    Slot,
     SlotUnavailableError,
     StorageError,
-    TimeRange,
     ValidationError,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
+from carebook.scheduling import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityQuery,
+    AvailabilityResult,
+    BookAppointment,
+    BookingPolicy,
+    CancelAppointment,
+    HoldSlot,
+    Location,
+    Organisation,
+    Patient,
+    PatientKind,
+    Practitioner,
+    Rejection,
+    ReservationRule,
+    Resource,
+    RuleContext,
+    Service,
+    Slot,
+    TimeRange,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 NOW = pendulum.datetime(2025, 6, 2, 13, 0, tz="UTC")  # Monday 09:00 in New York
 
@@ -180,7 +182,7 @@ def test_a_typed_host_application_books_holds_and_cancels() -> None:
         window=Interval(tuesday, tuesday.add(days=1)),
         patient_id=patient.id,
     )
-    result = cb.search_availability(me, org.id, query)
+    result = cb.booking.search_availability(me, org.id, query)
     assert_type(result, AvailabilityResult)
     slots = result.first(2)
     assert_type(slots, list[Slot])
@@ -189,7 +191,7 @@ def test_a_typed_host_application_books_holds_and_cancels() -> None:
     assert_type(start, pendulum.DateTime)
     assert (start.hour, start.minute, end.minute) == (9, 0, 30)
 
-    booked = cb.book(
+    booked = cb.booking.book(
         me,
         BookAppointment(
             location_id=first.location_id,
@@ -207,11 +209,11 @@ def test_a_typed_host_application_books_holds_and_cancels() -> None:
     assert booked.resource_ids == first.resource_ids
 
     desk = Actor.staff(office.id)
-    confirmed = cb.confirm(desk, booked.id)
+    confirmed = cb.lifecycle.confirm(desk, booked.id)
     assert confirmed.status is AppointmentStatus.BOOKED
 
     try:
-        cb.book(
+        cb.booking.book(
             desk,
             BookAppointment(
                 location_id=office.id,
@@ -228,7 +230,7 @@ def test_a_typed_host_application_books_holds_and_cancels() -> None:
     else:
         pytest.fail("a double booking must be refused")
 
-    hold = cb.hold(
+    hold = cb.booking.hold(
         me,
         HoldSlot(
             location_id=office.id,
@@ -241,16 +243,16 @@ def test_a_typed_host_application_books_holds_and_cancels() -> None:
     assert hold.status is AppointmentStatus.PROPOSED
     assert_type(hold.hold_expires_at, pendulum.DateTime | None)
 
-    cancelled = cb.cancel(me, CancelAppointment(appointment_id=booked.id, reason="moved"))
+    cancelled = cb.lifecycle.cancel(me, CancelAppointment(appointment_id=booked.id, reason="moved"))
     assert cancelled.status is AppointmentStatus.CANCELLED
-    mine = cb.patient_appointments(me, patient.id)
+    mine = cb.queries.patient_appointments(me, patient.id)
     assert_type(mine, list[Appointment])
     assert [a.id for a in mine] == [booked.id, hold.id]
 
-    events = cb.pending_events()
+    events = cb.events.pending()
     assert_type(events, list[Event])
     assert events == []  # inline dispatch: delivered already
-    assert_type(cb.dispatch(), int)
+    assert_type(cb.events.dispatch(), int)
     assert_type(cb.rules, tuple[ReservationRule, ...])
     cb.close()
 

@@ -1,13 +1,17 @@
 """carebook: an embeddable booking core for multi-location clinics.
 
 Build one :class:`Carebook` with :func:`bootstrap` and call its use cases with an
-:class:`Actor`. Everything listed in ``__all__`` is the public, stable surface.
+:class:`Actor`. This module is the small face every host needs: the composition root,
+actors, ids, time intervals, money, events and the error families. Each feature has a
+public module of its own: :mod:`carebook.scheduling`, :mod:`carebook.walkins`,
+:mod:`carebook.pricing`, :mod:`carebook.payments`, :mod:`carebook.staffing` and
+:mod:`carebook.events`. Adapter authors also use :mod:`carebook.ports`,
+:mod:`carebook.hookspecs` and :mod:`carebook.testing`.
 """
 
 from carebook.app import Carebook
 from carebook.bootstrap import CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock, SystemClock
-from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.actors import Actor, ActorKind
 from carebook.domain.events import Event
 from carebook.domain.ids import (
@@ -17,61 +21,11 @@ from carebook.domain.ids import (
     PatientId,
     PractitionerId,
     ResourceId,
+    SagaId,
     ServiceId,
 )
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
-from carebook.domain.payments.saga import BookingSaga, SagaStatus
-from carebook.domain.payments.webhooks import PaymentWebhookEvent
-from carebook.domain.pricing.discounts import (
-    DiscountContext,
-    DiscountOffer,
-    DiscountPolicy,
-    DiscountRejection,
-    PatientFacts,
-    Sex,
-)
-from carebook.domain.pricing.policies import BirthdayOrHighValue, PromoCodePolicy
-from carebook.domain.pricing.prices import PriceList, Quote, price_appointment
-from carebook.domain.pricing.promo import PromoCode, PromoRequest
-from carebook.domain.pricing.quota import DailyQuota, quota_day
-from carebook.domain.pricing.settings import CombineMode, PricingSettings, QuotaExhaustedBehaviour
-from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus, TreatmentSession
-from carebook.domain.scheduling.availability import AvailabilityQuery, AvailabilityResult, Slot
-from carebook.domain.scheduling.calendar import (
-    Closure,
-    ClosureKind,
-    DateOverride,
-    Location,
-    Organisation,
-    Patient,
-    PatientKind,
-    Practitioner,
-    Resource,
-    ResourceKind,
-    Service,
-    TimeRange,
-    WeeklyHours,
-    WorkingPlan,
-)
-from carebook.domain.scheduling.policy import BookingPolicy
-from carebook.domain.scheduling.rules import Rejection, ReservationRule, RuleContext
-from carebook.domain.staffing.forecast import (
-    DemandForecast,
-    DemandKind,
-    DemandRecord,
-    ForecastModel,
-    forecast_demand,
-)
-from carebook.domain.staffing.plan import (
-    ShiftAssignment,
-    StaffAvailability,
-    StaffingCell,
-    StaffingPlan,
-    StaffingProblem,
-    StaffingRules,
-    plan_staffing,
-)
 from carebook.errors import (
     AdapterError,
     CarebookError,
@@ -82,122 +36,50 @@ from carebook.errors import (
     IdempotencyConflictError,
     InvalidTransitionError,
     NotFoundError,
-    PaymentTimeoutError,
-    QuotaBelowUsageError,
     RuleRejectedError,
     SlotUnavailableError,
     StorageError,
+    TransientStorageError,
     UnknownAdapterError,
     ValidationError,
-    WebhookPayloadError,
-    WebhookSignatureError,
 )
 from carebook.hookspecs import hookimpl
 from carebook.plugins import make_plugin_manager
-from carebook.ports import PaymentIntent, PaymentStatus
-from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
-from carebook.services.saga.request import RequestBooking
 
 __all__ = [
     "Actor",
     "ActorKind",
     "AdapterError",
-    "Appointment",
     "AppointmentId",
-    "AppointmentStatus",
-    "AvailabilityQuery",
-    "AvailabilityResult",
-    "BirthdayOrHighValue",
-    "BookAppointment",
-    "BookingPolicy",
-    "BookingSaga",
-    "CancelAppointment",
     "Carebook",
     "CarebookConfig",
     "CarebookError",
-    "Closure",
-    "ClosureKind",
-    "CombineMode",
     "ConfigurationError",
     "ConflictError",
-    "DailyQuota",
-    "DateOverride",
-    "DemandForecast",
-    "DemandKind",
-    "DemandRecord",
-    "DiscountContext",
-    "DiscountOffer",
-    "DiscountPolicy",
-    "DiscountRejection",
     "DuplicateAdapterError",
     "Event",
     "ForbiddenError",
-    "ForecastModel",
-    "HoldSlot",
     "IdempotencyConflictError",
     "Interval",
     "InvalidTransitionError",
-    "Location",
     "LocationId",
     "ManualClock",
     "Money",
     "NotFoundError",
-    "Organisation",
     "OrganisationId",
-    "Patient",
-    "PatientFacts",
     "PatientId",
-    "PatientKind",
-    "PaymentIntent",
-    "PaymentStatus",
-    "PaymentTimeoutError",
-    "PaymentWebhookEvent",
-    "Practitioner",
     "PractitionerId",
-    "PriceList",
-    "PricingSettings",
-    "PromoCode",
-    "PromoCodePolicy",
-    "PromoRequest",
-    "QuotaBelowUsageError",
-    "QuotaExhaustedBehaviour",
-    "Quote",
-    "Rejection",
-    "RequestBooking",
-    "ReservationRule",
-    "Resource",
     "ResourceId",
-    "ResourceKind",
-    "RuleContext",
     "RuleRejectedError",
-    "SagaStatus",
-    "Service",
+    "SagaId",
     "ServiceId",
-    "Sex",
-    "ShiftAssignment",
-    "SimulatedPaymentGateway",
-    "Slot",
     "SlotUnavailableError",
-    "StaffAvailability",
-    "StaffingCell",
-    "StaffingPlan",
-    "StaffingProblem",
-    "StaffingRules",
     "StorageError",
     "SystemClock",
-    "TimeRange",
-    "TreatmentSession",
+    "TransientStorageError",
     "UnknownAdapterError",
     "ValidationError",
-    "WebhookPayloadError",
-    "WebhookSignatureError",
-    "WeeklyHours",
-    "WorkingPlan",
     "bootstrap",
-    "forecast_demand",
     "hookimpl",
     "make_plugin_manager",
-    "plan_staffing",
-    "price_appointment",
-    "quota_day",
 ]

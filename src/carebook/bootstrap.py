@@ -10,12 +10,45 @@ import pluggy
 from attrs import frozen
 
 from carebook.app import Carebook
+from carebook.domain.events import Event
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
-from carebook.services.saga.runtime import SagaSettings
+from carebook.services.admin.calendar import CalendarAdmin
+from carebook.services.admin.pricing import PricingAdmin
+from carebook.services.booking.service import Booking
+from carebook.services.context import Deps
+from carebook.services.dispatch import Dispatcher, Events, Subscriber
+from carebook.services.lifecycle.service import Lifecycle
+from carebook.services.queries.service import Queries
+from carebook.services.saga.runtime import SagaRuntime, SagaSettings
+from carebook.services.saga.service import BookingSagas
+from carebook.services.staffing.service import Staffing
+from carebook.services.walkins.service import WalkIns
 
 __all__ = ["CarebookConfig", "bootstrap"]
+
+
+@frozen
+class _EventContext:
+    """What ``carebook_on_event`` implementations get besides the event."""
+
+    instance_name: str
+
+
+@frozen
+class _HookObserver:
+    """Hands every delivered event to the plugins' ``carebook_on_event``."""
+
+    hook: Any
+    context: _EventContext
+
+    def __call__(self, event: Event) -> None:
+        self.hook.carebook_on_event(event=event, context=self.context)
+
+
+def _nothing() -> None:
+    """Manual dispatch: the host app calls ``cb.events.dispatch()``."""
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -29,7 +62,7 @@ class CarebookConfig:
     """Which adapters to use, by registered name, and their options.
 
     ``dispatch="inline"`` delivers events right after each command commits;
-    ``"manual"`` leaves it to the host app calling :meth:`Carebook.dispatch`.
+    ``"manual"`` leaves it to the host app calling ``cb.events.dispatch()``.
     ``saga_options`` configure the booking saga (:class:`SagaSettings`:
     ``payment_timeout_minutes``, ``confirm_grace_minutes``, ``webhook_secret``,
     ``webhook_tolerance``).
@@ -74,7 +107,11 @@ def bootstrap(
     payment_gateway: PaymentGateway | None = None,
 ) -> Carebook:
     """Build a Carebook. Adapters come from ``config`` by name unless passed directly
-    (tests pass fakes). Unknown names fail here, listing what is installed."""
+    (tests pass fakes). Unknown names fail here, listing what is installed.
+
+    This is the one place where things are wired: the use cases' dependencies, the
+    booking saga's runtime, and the explicit list of event subscribers.
+    """
     config = config or CarebookConfig()
     pm = plugin_manager or make_plugin_manager()
     adapters = collect_adapters(pm)
@@ -93,16 +130,50 @@ def bootstrap(
         payment_gateway = adapters.payment_gateways.create(
             config.payment_gateway, config.payment_gateway_options
         )
-    return Carebook(
+    inline = config.dispatch == "inline"
+
+    def drain() -> None:
+        """Inline dispatch: drain the outbox after each command commits."""
+        dispatcher.run()
+
+    rules = tuple(sorted(adapters.rules, key=lambda r: r.order))
+    deps = Deps(
         storage=storage,
         clock=clock,
-        notifiers=notifiers,
+        rules=rules,
+        after_commit=drain if inline else _nothing,
+    )
+    sagas = BookingSagas(
+        SagaRuntime(
+            deps=deps,
+            gateway=payment_gateway,
+            policies=tuple(collect_discount_policies(pm)),
+            settings=SagaSettings.from_options(config.saga_options),
+            inline=inline,
+        )
+    )
+    # After the publisher, every delivered event goes to these, in this order; then
+    # to the notifiers.
+    subscribers: tuple[Subscriber, ...] = (
+        _HookObserver(pm.hook, _EventContext(config.name)),  # plugins' carebook_on_event
+        sagas.handle_event,  # a saga event nudges its saga on
+    )
+    dispatcher = Dispatcher(storage, publisher, notifiers, subscribers)
+    return Carebook(
+        booking=Booking(deps),
+        lifecycle=Lifecycle(deps),
+        queries=Queries(deps),
+        sagas=sagas,
+        walkins=WalkIns(deps),
+        staffing=Staffing(deps),
+        admin=CalendarAdmin(deps),
+        pricing=PricingAdmin(deps),
+        events=Events(storage, dispatcher),
+        storage=storage,
+        clock=clock,
+        notifiers=dict(notifiers),
         publisher=publisher,
         payment_gateway=payment_gateway,
-        rules=adapters.rules,
-        hook=pm.hook,
-        inline_dispatch=config.dispatch == "inline",
+        rules=rules,
         name=config.name,
-        discount_policies=tuple(collect_discount_policies(pm)),
-        saga_settings=SagaSettings.from_options(config.saga_options),
     )

@@ -27,10 +27,16 @@ from typing import Any
 
 import pendulum
 
-from carebook import Actor, BookAppointment, Carebook, CarebookConfig, bootstrap
+from carebook import (
+    Actor,
+    Carebook,
+    CarebookConfig,
+    bootstrap,
+)
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ServiceId
 from carebook.errors import CarebookError
+from carebook.scheduling import BookAppointment
 
 __all__ = [
     "BARRIER_TIMEOUT",
@@ -172,7 +178,7 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
             idempotency_key=f"bench-{plan.index}-{made}-{uuid.uuid4().hex[:8]}",
         )
         try:
-            cb.book(staff, command)
+            cb.booking.book(staff, command)
         except CarebookError as exc:
             result.failed += 1
             if len(result.failures) < 5:

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import pendulum
 
-from carebook import Actor, CarebookConfig, RequestBooking, SagaStatus, bootstrap
+from carebook import Actor, CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.errors import CarebookError
+from carebook.payments import RequestBooking, SagaStatus
 
 if TYPE_CHECKING:
     from tests.benchmarks._bench_workers import (

@@ -17,7 +17,12 @@ import tracemalloc
 import pendulum
 import pytest
 
-from carebook import Actor, Carebook, CarebookConfig, bootstrap
+from carebook import (
+    Actor,
+    Carebook,
+    CarebookConfig,
+    bootstrap,
+)
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.instants import local_epoch, zone
 from carebook.domain.scheduling.availability import AvailabilityQuery
@@ -33,7 +38,7 @@ def _carebook() -> Carebook:
 
 
 def _search(cb: Carebook, scenario: AvailabilityScenario) -> int:
-    return len(cb.search_availability(ADMIN, scenario.organisation_id, scenario.query))
+    return len(cb.booking.search_availability(ADMIN, scenario.organisation_id, scenario.query))
 
 
 def _naive_search(cb: Carebook, scenario: AvailabilityScenario) -> int:

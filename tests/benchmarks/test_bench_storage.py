@@ -45,12 +45,10 @@ from carebook import (
     Carebook,
     CarebookConfig,
     Money,
-    PatientKind,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
+from carebook.scheduling import PatientKind, WeeklyHours, WorkingPlan
 from carebook.testing.bench import bench_line, median_seconds
 from carebook.testing.scenarios import AvailabilityScenario, availability_scenario
 
@@ -406,7 +404,7 @@ def _build(cb: Carebook) -> tuple[AvailabilityScenario, float]:
 
 def _searcher(cb: Carebook, scenario: AvailabilityScenario) -> Callable[[], int]:
     def search() -> int:
-        return len(cb.search_availability(ADMIN, scenario.organisation_id, scenario.query))
+        return len(cb.booking.search_availability(ADMIN, scenario.organisation_id, scenario.query))
 
     return search
 

@@ -3,7 +3,7 @@ cost of one wait-estimate update with 200 people queued across 20 locations.
 
 - ``walkin_checkin``: 200 returning walk-ins checked in one after another at one
   location with 10 practitioners on duty (each a search, the booking path, a queue entry
-  and an announced estimate). Baseline: booking the very same slots through ``cb.book``.
+  and an announced estimate). Baseline: booking the very same slots through ``cb.booking.book``.
 - ``walkin_checkin_wait_update_200q_20loc``: recomputing and announcing one location's estimate
   (what every queue change does), with 10,000 past visits stored. Baseline: the same
   queues with 200 past visits; the ratio must stay near 1 (the update reads the queue,
@@ -18,10 +18,11 @@ import uuid
 import pendulum
 import pytest
 
-from carebook import Actor, AppointmentStatus, BookAppointment, PatientKind
+from carebook import Actor
 from carebook.domain.events import EventStamp
 from carebook.domain.walkins.queue import CheckedIn, QueueEntry, QueueEntryId, QueueStatus
 from carebook.domain.walkins.waittime import DurationStats
+from carebook.scheduling import AppointmentStatus, BookAppointment, PatientKind
 from carebook.services.walkins import queue as walkin_queue
 from carebook.testing import builders
 from carebook.testing.bench import bench_line, median_seconds
@@ -55,7 +56,7 @@ def _check_in_all(clinic: WalkInClinic) -> tuple[float, list[tuple[int, pendulum
 
 
 def _book_all(clinic: WalkInClinic, slots: list[tuple[int, pendulum.DateTime]]) -> float:
-    """Book the same slots for the same number of patients through ``cb.book``."""
+    """Book the same slots for the same number of patients through ``cb.booking.book``."""
     team = clinic.at()
     commands = [
         BookAppointment(
@@ -70,7 +71,7 @@ def _book_all(clinic: WalkInClinic, slots: list[tuple[int, pendulum.DateTime]]) 
     ]
     began = time.perf_counter()
     for command in commands:
-        clinic.cb.book(clinic.staff, command)
+        clinic.cb.booking.book(clinic.staff, command)
     return time.perf_counter() - began
 
 

@@ -21,19 +21,15 @@ import pytest
 import carebook
 from carebook import (
     Actor,
-    BookAppointment,
     Carebook,
     CarebookConfig,
     ConfigurationError,
     Event,
     Money,
     NotFoundError,
-    Rejection,
-    RuleContext,
     RuleRejectedError,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
+    scheduling,
 )
 from carebook.builtin import plugin as builtin_plugin
 from carebook.builtin.clocks import ManualClock, SystemClock
@@ -59,6 +55,13 @@ from carebook.ports import (
     PaymentGateway,
     PaymentIntent,
     Storage,
+)
+from carebook.scheduling import (
+    BookAppointment,
+    Rejection,
+    RuleContext,
+    WeeklyHours,
+    WorkingPlan,
 )
 
 NOW = pendulum.datetime(2025, 6, 2, 13, 0, tz="UTC")  # Monday 09:00 in New York
@@ -438,7 +441,7 @@ def test_third_party_adapters_carry_a_booking_end_to_end() -> None:
     plugin = ThirdPartyPlugin()
     cb = bootstrap(THIRD_PARTY_CONFIG, plugin_manager=make_plugin_manager(plugins=[plugin]))
     clinic = set_up_clinic(cb)
-    appointment = cb.book(Actor.staff(clinic.location_id), clinic.booking("k1"))
+    appointment = cb.booking.book(Actor.staff(clinic.location_id), clinic.booking("k1"))
 
     assert isinstance(cb.publisher, CollectingPublisher)
     assert [e.type for e in cb.publisher.published][-1] == "AppointmentBooked"
@@ -474,14 +477,14 @@ def test_third_party_reservation_rule_joins_the_pipeline_by_order() -> None:
     staff = Actor.staff(clinic.location_id)
     plugin.rule.paused = True
     with pytest.raises(RuleRejectedError) as caught:
-        cb.book(staff, clinic.booking("paused"))
+        cb.booking.book(staff, clinic.booking("paused"))
     assert caught.value.reason_code == "clinic_paused"
     assert caught.value.message == "the clinic is paused"
-    assert cb.patient_appointments(staff, clinic.patient_id) == []
+    assert cb.queries.patient_appointments(staff, clinic.patient_id) == []
 
     plugin.rule.paused = False
-    booked = cb.book(staff, clinic.booking("open"))
-    assert booked.status is carebook.AppointmentStatus.BOOKED
+    booked = cb.booking.book(staff, clinic.booking("open"))
+    assert booked.status is scheduling.AppointmentStatus.BOOKED
     ctx = plugin.rule.seen[-1]
     assert ctx.request.patient_id == clinic.patient_id
     assert ctx.location.id == clinic.location_id
@@ -499,7 +502,7 @@ def test_a_rule_refusal_runs_before_later_builtin_rules() -> None:
     clinic = set_up_clinic(cb)
     past = pendulum.datetime(2025, 6, 2, 8, 0, tz="America/New_York")
     with pytest.raises(RuleRejectedError) as caught:
-        cb.book(Actor.admin(), clinic.booking("past", start=past))
+        cb.booking.book(Actor.admin(), clinic.booking("past", start=past))
     assert caught.value.reason_code == "clinic_paused"
 
 
@@ -513,14 +516,14 @@ def test_on_event_observers_see_each_committed_event_with_the_instance_name() ->
         plugin_manager=make_plugin_manager(plugins=[plugin]),
     )
     clinic = set_up_clinic(cb)
-    appointment = cb.book(Actor.staff(clinic.location_id), clinic.booking("k"))
+    appointment = cb.booking.book(Actor.staff(clinic.location_id), clinic.booking("k"))
     names = {name for name, _ in plugin.events}
     types_seen = [e.type for _, e in plugin.events]
     assert names == {"front-desk"}
     assert types_seen == ["CalendarChanged"] * 5 + ["AppointmentBooked"]
     booked = plugin.events[-1][1]
     assert getattr(booked, "appointment_id") == appointment.id  # noqa: B009
-    assert cb.pending_events() == []
+    assert cb.events.pending() == []
 
 
 def test_on_event_with_manual_dispatch_waits_for_dispatch() -> None:
@@ -532,10 +535,10 @@ def test_on_event_with_manual_dispatch_waits_for_dispatch() -> None:
     )
     cb.admin.create_organisation(Actor.admin(), name="Quiet Clinic")
     assert plugin.events == []
-    assert len(cb.pending_events()) == 1
-    assert cb.dispatch() == 1
+    assert len(cb.events.pending()) == 1
+    assert cb.events.dispatch() == 1
     assert [e.type for _, e in plugin.events] == ["CalendarChanged"]
-    assert cb.pending_events() == []
+    assert cb.events.pending() == []
 
 
 class FlakyObserver:
@@ -563,13 +566,13 @@ def test_a_failing_observer_gets_the_event_again_on_the_next_dispatch(
     )
     with caplog.at_level(logging.WARNING, logger="carebook.dispatch"):
         org = cb.admin.create_organisation(Actor.admin(), name="Flaky Clinic")
-    [pending] = cb.pending_events()
+    [pending] = cb.events.pending()
     assert "RuntimeError" in caplog.text
     assert str(pending.event_id) in caplog.text
 
-    assert cb.dispatch() == 1
+    assert cb.events.dispatch() == 1
     assert observer.attempts == [pending.event_id, pending.event_id]
-    assert cb.pending_events() == []
+    assert cb.events.pending() == []
     assert org.name not in caplog.text
 
 
@@ -710,7 +713,7 @@ def test_two_carebooks_do_not_share_state() -> None:
     first = manual_carebook(publisher="recording", notifiers=("recording",))
     second = manual_carebook(publisher="recording", notifiers=("recording",))
     clinic = set_up_clinic(first)
-    first.book(Actor.admin(), clinic.booking("only-in-first"))
+    first.booking.book(Actor.admin(), clinic.booking("only-in-first"))
 
     assert first.storage is not second.storage
     assert first.publisher is not second.publisher
@@ -718,7 +721,7 @@ def test_two_carebooks_do_not_share_state() -> None:
     assert isinstance(second.publisher, RecordingPublisher)
     assert second.publisher.published == []
     with pytest.raises(NotFoundError):
-        second.patient_appointments(Actor.admin(), clinic.patient_id)
+        second.queries.patient_appointments(Actor.admin(), clinic.patient_id)
     with second.storage.unit_of_work() as uow:
         assert uow.calendar.get_organisation(clinic.organisation_id) is None
 

@@ -17,20 +17,22 @@ import carebook
 from carebook import (
     Actor,
     AppointmentId,
-    AvailabilityQuery,
-    CancelAppointment,
     Carebook,
-    Closure,
-    ClosureKind,
     ForbiddenError,
     Interval,
-    Location,
     NotFoundError,
-    Patient,
     PatientId,
-    WeeklyHours,
 )
 from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.scheduling import (
+    AvailabilityQuery,
+    CancelAppointment,
+    Closure,
+    ClosureKind,
+    Location,
+    Patient,
+    WeeklyHours,
+)
 from carebook.testing.world import DAY, World, at, make_world
 
 # --- the actors --------------------------------------------------------------------------
@@ -98,13 +100,13 @@ def pending(m: Matrix) -> AppointmentId:
 def arrived(m: Matrix) -> AppointmentId:
     aid = booked(m)
     m.w.clock.set(at(9, 50))
-    m.w.cb.check_in(m.w.staff, aid)
+    m.w.cb.lifecycle.check_in(m.w.staff, aid)
     return aid
 
 
 def in_session(m: Matrix) -> AppointmentId:
     aid = arrived(m)
-    m.w.cb.start_session(m.w.staff, aid)
+    m.w.cb.lifecycle.start_session(m.w.staff, aid)
     return aid
 
 
@@ -125,15 +127,15 @@ def search(m: Matrix, actor: Actor, _: AppointmentId) -> object:
     query = AvailabilityQuery(
         service_ids=(m.w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=m.w.alice.id
     )
-    return m.w.cb.search_availability(actor, m.w.org.id, query)
+    return m.w.cb.booking.search_availability(actor, m.w.org.id, query)
 
 
 def hold(m: Matrix, actor: Actor, _: AppointmentId) -> object:
-    return m.w.cb.hold(actor, m.w.hold_command(m.w.alice, at(11)))
+    return m.w.cb.booking.hold(actor, m.w.hold_command(m.w.alice, at(11)))
 
 
 def book(m: Matrix, actor: Actor, _: AppointmentId) -> object:
-    return m.w.cb.book(actor, m.w.command(m.w.alice, at(11)))
+    return m.w.cb.booking.book(actor, m.w.command(m.w.alice, at(11)))
 
 
 def closure(m: Matrix, actor: Actor, _: AppointmentId) -> object:
@@ -161,21 +163,27 @@ USE_CASES: dict[str, UseCase] = {
     "search_availability": UseCase(booked, search, command=False),
     "hold": UseCase(booked, hold),
     "book": UseCase(booked, book),
-    "get_appointment": UseCase(booked, on_appointment(lambda cb: cb.get_appointment), False),
-    "patient_appointments": UseCase(
-        booked, lambda m, actor, _: m.w.cb.patient_appointments(actor, m.w.alice.id), False
+    "get_appointment": UseCase(
+        booked, on_appointment(lambda cb: cb.queries.get_appointment), False
     ),
-    "confirm": UseCase(pending, on_appointment(lambda cb: cb.confirm)),
-    "check_in": UseCase(booked, on_appointment(lambda cb: cb.check_in)),
-    "start_session": UseCase(arrived, on_appointment(lambda cb: cb.start_session)),
-    "complete_session": UseCase(in_session, on_appointment(lambda cb: cb.complete_session)),
-    "mark_no_show": UseCase(past_grace, on_appointment(lambda cb: cb.mark_no_show)),
+    "patient_appointments": UseCase(
+        booked, lambda m, actor, _: m.w.cb.queries.patient_appointments(actor, m.w.alice.id), False
+    ),
+    "confirm": UseCase(pending, on_appointment(lambda cb: cb.lifecycle.confirm)),
+    "check_in": UseCase(booked, on_appointment(lambda cb: cb.lifecycle.check_in)),
+    "start_session": UseCase(arrived, on_appointment(lambda cb: cb.lifecycle.start_session)),
+    "complete_session": UseCase(
+        in_session, on_appointment(lambda cb: cb.lifecycle.complete_session)
+    ),
+    "mark_no_show": UseCase(past_grace, on_appointment(lambda cb: cb.lifecycle.mark_no_show)),
     "cancel": UseCase(
         booked,
-        lambda m, actor, aid: m.w.cb.cancel(actor, CancelAppointment(appointment_id=aid)),
+        lambda m, actor, aid: m.w.cb.lifecycle.cancel(actor, CancelAppointment(appointment_id=aid)),
     ),
-    "enter_in_error": UseCase(booked, on_appointment(lambda cb: cb.enter_in_error)),
-    "expire_holds": UseCase(with_expired_hold, lambda m, actor, _: m.w.cb.expire_holds(actor)),
+    "enter_in_error": UseCase(booked, on_appointment(lambda cb: cb.lifecycle.enter_in_error)),
+    "expire_holds": UseCase(
+        with_expired_hold, lambda m, actor, _: m.w.cb.lifecycle.expire_holds(actor)
+    ),
     "admin.add_location": UseCase(
         booked,
         lambda m, actor, _: m.w.cb.admin.add_location(
@@ -260,10 +268,10 @@ def test_actor_matrix(use_case: str, actor_name: str, outcome: Outcome) -> None:
 def test_staff_elsewhere_see_none_of_the_patients_appointments_here() -> None:
     m = make_matrix()
     aid = booked(m)
-    assert [a.id for a in m.w.cb.patient_appointments(Actor.staff(m.w.loc.id), m.w.alice.id)] == [
-        aid
-    ]
-    assert m.w.cb.patient_appointments(Actor.staff(m.elsewhere.id), m.w.alice.id) == []
+    assert [
+        a.id for a in m.w.cb.queries.patient_appointments(Actor.staff(m.w.loc.id), m.w.alice.id)
+    ] == [aid]
+    assert m.w.cb.queries.patient_appointments(Actor.staff(m.elsewhere.id), m.w.alice.id) == []
 
 
 # --- "not yours" looks exactly like "does not exist" -------------------------------------
@@ -322,9 +330,9 @@ def test_to_a_patient_another_patients_list_looks_missing() -> None:
     nobody = PatientId(uuid.uuid4())
 
     with pytest.raises(NotFoundError) as theirs:
-        m.w.cb.patient_appointments(stranger, m.w.alice.id)
+        m.w.cb.queries.patient_appointments(stranger, m.w.alice.id)
     with pytest.raises(NotFoundError) as missing:
-        m.w.cb.patient_appointments(stranger, nobody)
+        m.w.cb.queries.patient_appointments(stranger, nobody)
 
     _same_shape(theirs.value, missing.value, m.w.alice.id, nobody)
     assert m.w.alice.contact_ref is not None
@@ -342,9 +350,9 @@ def test_to_a_patient_searching_for_another_patient_looks_like_searching_for_nob
 
     nobody = PatientId(uuid.uuid4())
     with pytest.raises(ForbiddenError) as theirs:
-        m.w.cb.search_availability(stranger, m.w.org.id, query(m.w.alice.id))
+        m.w.cb.booking.search_availability(stranger, m.w.org.id, query(m.w.alice.id))
     with pytest.raises(ForbiddenError) as missing:
-        m.w.cb.search_availability(stranger, m.w.org.id, query(nobody))
+        m.w.cb.booking.search_availability(stranger, m.w.org.id, query(nobody))
     _same_shape(theirs.value, missing.value, m.w.alice.id, nobody)
 
 
@@ -360,9 +368,9 @@ def test_to_a_patient_booking_for_another_patient_looks_like_booking_for_nobody(
     def attempt(patient: Patient) -> Exception:
         try:
             if use_case == "hold":
-                m.w.cb.hold(stranger, m.w.hold_command(patient, at(11)))
+                m.w.cb.booking.hold(stranger, m.w.hold_command(patient, at(11)))
             else:
-                m.w.cb.book(stranger, m.w.command(patient, at(11)))
+                m.w.cb.booking.book(stranger, m.w.command(patient, at(11)))
         except carebook.CarebookError as exc:
             return exc
         raise AssertionError("a patient booked for someone else")

@@ -31,33 +31,35 @@ from hypothesis import strategies as st
 import carebook
 from carebook import (
     Actor,
+    Carebook,
+    CarebookConfig,
+    Interval,
+    InvalidTransitionError,
+    Money,
+    RuleRejectedError,
+    SlotUnavailableError,
+)
+from carebook.builtin.clocks import ManualClock
+from carebook.scheduling import (
     Appointment,
     AppointmentStatus,
     AvailabilityQuery,
     AvailabilityResult,
     BookAppointment,
     CancelAppointment,
-    Carebook,
-    CarebookConfig,
     Closure,
     ClosureKind,
     HoldSlot,
-    Interval,
-    InvalidTransitionError,
     Location,
-    Money,
     Organisation,
     Patient,
     Practitioner,
     Resource,
-    RuleRejectedError,
     Service,
     Slot,
-    SlotUnavailableError,
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.builtin.clocks import ManualClock
 
 NOW = pendulum.datetime(2026, 5, 30, 12, tz="UTC")
 MONDAY = dt.date(2026, 6, 1)
@@ -186,7 +188,7 @@ class Scenario:
             patient_id=patient.id if patient else None,
         )
         actor = Actor.patient(patient.id) if patient else Actor.admin()
-        return self.cb.search_availability(actor, self.org.id, query)
+        return self.cb.booking.search_availability(actor, self.org.id, query)
 
     def book(
         self, services: Sequence[Service], slot: Slot, patient: Patient, key: str
@@ -199,14 +201,14 @@ class Scenario:
             start=slot.start,
             idempotency_key=key,
         )
-        appointment = self.cb.book(Actor.admin(), command)
+        appointment = self.cb.booking.book(Actor.admin(), command)
         self.appointments.append(appointment)
         return appointment
 
     def current(self) -> list[Appointment]:
         """Every appointment booked so far, re-read from storage, that occupies time."""
         now = self.cb.clock.now()
-        fresh = [self.cb.get_appointment(Actor.admin(), a.id) for a in self.appointments]
+        fresh = [self.cb.queries.get_appointment(Actor.admin(), a.id) for a in self.appointments]
         return [a for a in fresh if a.occupies(now)]
 
     def break_spans(self, index: int) -> list[Span]:
@@ -464,7 +466,7 @@ def test_every_offered_slot_books_at_that_instant(
             start=slot.start,
             idempotency_key=f"sample-{n}",
         )
-        appointment = scenario.cb.book(actor, command)
+        appointment = scenario.cb.booking.book(actor, command)
         assert appointment.start == slot.start
         assert appointment.end == slot.end
         assert appointment.practitioner_id == slot.practitioner_id
@@ -477,7 +479,9 @@ def test_every_offered_slot_books_at_that_instant(
         # The booked start is no longer offered to this practitioner.
         after = scenario.search(services, patient)
         assert after.offer(slot.practitioner_id, slot.location_id, epoch(slot.start)) is None
-        cancelled = scenario.cb.cancel(actor, CancelAppointment(appointment_id=appointment.id))
+        cancelled = scenario.cb.lifecycle.cancel(
+            actor, CancelAppointment(appointment_id=appointment.id)
+        )
         assert cancelled.status is AppointmentStatus.CANCELLED
     # Cancelling gave every sampled slot back.
     assert list(scenario.search(services, patient)) == before
@@ -554,7 +558,7 @@ def test_book_and_cancel_sequences_never_double_book(
                 practitioner_ids={doc.id},
                 patient_id=patient.id,
             )
-            offered = cb.search_availability(Actor.admin(), scenario.org.id, query).offer(
+            offered = cb.booking.search_availability(Actor.admin(), scenario.org.id, query).offer(
                 doc.id, scenario.location.id, epoch(start)
             )
             actor = {
@@ -571,7 +575,7 @@ def test_book_and_cancel_sequences_never_double_book(
                 idempotency_key=f"op-{step}",
             )
             try:
-                appointment = cb.book(actor, command)
+                appointment = cb.booking.book(actor, command)
             except (RuleRejectedError, SlotUnavailableError) as exc:
                 assert offered is None, f"an offered slot was refused: {exc}"
                 event(f"refused: {getattr(exc, 'reason_code', '?')}")
@@ -583,18 +587,18 @@ def test_book_and_cancel_sequences_never_double_book(
                 scenario.appointments.append(appointment)
         elif isinstance(op, CancelOp) and scenario.appointments:
             target = scenario.appointments[op.which % len(scenario.appointments)]
-            current = cb.get_appointment(Actor.admin(), target.id)
+            current = cb.queries.get_appointment(Actor.admin(), target.id)
             actor = Actor.patient(target.patient_id) if op.as_patient else Actor.admin()
             if current.status is AppointmentStatus.CANCELLED:
                 with pytest.raises(InvalidTransitionError):
-                    cb.cancel(actor, CancelAppointment(appointment_id=target.id))
+                    cb.lifecycle.cancel(actor, CancelAppointment(appointment_id=target.id))
             else:
-                cancelled = cb.cancel(actor, CancelAppointment(appointment_id=target.id))
+                cancelled = cb.lifecycle.cancel(actor, CancelAppointment(appointment_id=target.id))
                 assert cancelled.status is AppointmentStatus.CANCELLED
         live = scenario.current()
         assert_no_overlaps(live)
         for patient in scenario.patients:
-            theirs = cb.patient_appointments(Actor.patient(patient.id), patient.id)
+            theirs = cb.queries.patient_appointments(Actor.patient(patient.id), patient.id)
             assert {a.id for a in theirs if a.occupies(cb.clock.now())} == {
                 a.id for a in live if a.patient_id == patient.id
             }
@@ -628,7 +632,7 @@ def test_three_services_back_to_back_see_busy_time_beyond_the_margin() -> None:
         window=Interval(local(MONDAY, 9 * 60, "UTC"), local(MONDAY, 9 * 60 + 15, "UTC")),
         practitioner_ids={doc.id},
     )
-    result = scenario.cb.search_availability(Actor.admin(), scenario.org.id, query)
+    result = scenario.cb.booking.search_availability(Actor.admin(), scenario.org.id, query)
     assert result.offer(doc.id, scenario.location.id, epoch(local(MONDAY, 9 * 60, "UTC"))) is None
 
 
@@ -651,7 +655,9 @@ def test_a_patients_own_search_hides_times_they_are_already_booked() -> None:
     query = AvailabilityQuery(
         service_ids=[scenario.services[0].id], window=Interval(ten, ten.add(minutes=1))
     )
-    result = scenario.cb.search_availability(Actor.patient(patient.id), scenario.org.id, query)
+    result = scenario.cb.booking.search_availability(
+        Actor.patient(patient.id), scenario.org.id, query
+    )
     # The other practitioner is free at 10:00, but the patient is not.
     assert result.offer(second.id, scenario.location.id, epoch(ten)) is None
 
@@ -686,11 +692,11 @@ def test_live_hold_hides_its_slot_and_an_expired_hold_gives_it_back() -> None:
     query = AvailabilityQuery(service_ids=[svc.id], window=Interval(ten, ten.add(minutes=1)))
 
     def offered() -> bool:
-        found = cb.search_availability(Actor.patient(other.id), org.id, query)
+        found = cb.booking.search_availability(Actor.patient(other.id), org.id, query)
         return found.offer(doc.id, loc.id, epoch(ten)) is not None
 
     assert offered()
-    cb.hold(
+    cb.booking.hold(
         Actor.patient(holder.id),
         HoldSlot(
             location_id=loc.id,
@@ -710,8 +716,8 @@ def test_live_hold_hides_its_slot_and_an_expired_hold_gives_it_back() -> None:
         idempotency_key="other",
     )
     with pytest.raises(RuleRejectedError) as refused:
-        cb.book(Actor.patient(other.id), command)
+        cb.booking.book(Actor.patient(other.id), command)
     assert refused.value.reason_code == "practitioner_busy"
     clock.advance(minutes=10)  # the hold expires exactly now
     assert offered()
-    assert cb.book(Actor.patient(other.id), command).start == ten
+    assert cb.booking.book(Actor.patient(other.id), command).start == ten

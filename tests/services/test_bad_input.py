@@ -18,33 +18,35 @@ import carebook
 from carebook import (
     Actor,
     AppointmentId,
-    AvailabilityQuery,
-    BookAppointment,
-    BookingPolicy,
-    CancelAppointment,
     CarebookConfig,
     CarebookError,
-    Closure,
     ConfigurationError,
-    HoldSlot,
     Interval,
-    Location,
     LocationId,
     Money,
     NotFoundError,
     OrganisationId,
-    Patient,
     PatientId,
     PractitionerId,
     RuleRejectedError,
-    Service,
     ServiceId,
     ValidationError,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.scheduling import (
+    AvailabilityQuery,
+    BookAppointment,
+    BookingPolicy,
+    CancelAppointment,
+    Closure,
+    HoldSlot,
+    Location,
+    Patient,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
 from carebook.testing.world import DAY, T0, World, at, make_world
 
 PLANTED = "tel:+44 7700 900123 alice.smith@example.org"
@@ -114,7 +116,7 @@ def service(w: World, **fields: Any) -> object:
 
 def book(w: World, **changes: Any) -> object:
     command = attrs.evolve(w.command(w.alice, at(11)), **changes)
-    return w.cb.book(Actor.admin(), command)
+    return w.cb.booking.book(Actor.admin(), command)
 
 
 def search(w: World, organisation_id: OrganisationId | None = None, **fields: Any) -> object:
@@ -123,7 +125,7 @@ def search(w: World, organisation_id: OrganisationId | None = None, **fields: An
         "window": Interval(DAY, DAY.add(days=1)),
     }
     query = AvailabilityQuery(**{**base, **fields})
-    return w.cb.search_availability(Actor.system(), organisation_id or w.org.id, query)
+    return w.cb.booking.search_availability(Actor.system(), organisation_id or w.org.id, query)
 
 
 def raw_book(w: World, **fields: Any) -> object:
@@ -135,7 +137,7 @@ def raw_book(w: World, **fields: Any) -> object:
         "start": at(11),
         "idempotency_key": "k-raw",
     }
-    return w.cb.book(w.staff, BookAppointment(**{**base, **fields}))
+    return w.cb.booking.book(w.staff, BookAppointment(**{**base, **fields}))
 
 
 def annex_only_service(w: World) -> ServiceId:
@@ -157,7 +159,7 @@ CAREBOOK_CASES: dict[str, Bad] = {
         lambda w: raw_book(w, start="2025-03-04T11:00:00Z"), ValidationError, "datetime"
     ),
     "hold-naive-start": Bad(
-        lambda w: w.cb.hold(
+        lambda w: w.cb.booking.hold(
             w.staff,
             HoldSlot(
                 location_id=w.loc.id,
@@ -272,22 +274,24 @@ CAREBOOK_CASES: dict[str, Bad] = {
         "appointment .* not found",
     ),
     "get-unknown-appointment": Bad(
-        lambda w: w.cb.get_appointment(Actor.system(), AppointmentId(UNKNOWN)),
+        lambda w: w.cb.queries.get_appointment(Actor.system(), AppointmentId(UNKNOWN)),
         NotFoundError,
         "appointment .* not found",
     ),
     "confirm-unknown-appointment": Bad(
-        lambda w: w.cb.confirm(w.staff, AppointmentId(UNKNOWN)),
+        lambda w: w.cb.lifecycle.confirm(w.staff, AppointmentId(UNKNOWN)),
         NotFoundError,
         "appointment .* not found",
     ),
     "cancel-unknown-appointment": Bad(
-        lambda w: w.cb.cancel(w.staff, CancelAppointment(appointment_id=AppointmentId(UNKNOWN))),
+        lambda w: w.cb.lifecycle.cancel(
+            w.staff, CancelAppointment(appointment_id=AppointmentId(UNKNOWN))
+        ),
         NotFoundError,
         "appointment .* not found",
     ),
     "list-unknown-patient": Bad(
-        lambda w: w.cb.patient_appointments(w.staff, PatientId(UNKNOWN)),
+        lambda w: w.cb.queries.patient_appointments(w.staff, PatientId(UNKNOWN)),
         NotFoundError,
         "patient .* not found",
     ),
@@ -404,7 +408,7 @@ CAREBOOK_CASES: dict[str, Bad] = {
     "search-no-services": Bad(lambda w: search(w, service_ids=[]), ValidationError, "at least one"),
     "book-empty-key": Bad(lambda w: raw_book(w, idempotency_key=""), ValidationError, "key"),
     "cancel-empty-reason": Bad(
-        lambda w: w.cb.cancel(
+        lambda w: w.cb.lifecycle.cancel(
             w.staff, CancelAppointment(appointment_id=w.appointments()[0].id, reason=" ")
         ),
         ValidationError,

@@ -13,23 +13,25 @@ from typing import Any
 import attrs
 import pytest
 
-import carebook
 from carebook import (
     Actor,
+    IdempotencyConflictError,
+    Interval,
+    Money,
+    RuleRejectedError,
+    SlotUnavailableError,
+    ValidationError,
+    scheduling,
+)
+from carebook.domain import events as ev
+from carebook.scheduling import (
     Appointment,
     AppointmentStatus,
     AvailabilityQuery,
     BookAppointment,
     CancelAppointment,
-    IdempotencyConflictError,
-    Interval,
-    Money,
     Patient,
-    RuleRejectedError,
-    SlotUnavailableError,
-    ValidationError,
 )
-from carebook.domain import events as ev
 from carebook.testing.world import DAY, T0, add_practitioner, at, make_world
 
 # --- booking a searched slot ----------------------------------------------------------
@@ -40,7 +42,7 @@ def test_booking_a_searched_slot_stores_exactly_that_slot() -> None:
     query = AvailabilityQuery(
         service_ids=(w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=w.alice.id
     )
-    result = w.cb.search_availability(Actor.patient(w.alice.id), w.org.id, query)
+    result = w.cb.booking.search_availability(Actor.patient(w.alice.id), w.org.id, query)
     slot = result.first(3)[2]
 
     booked = w.book(w.alice, slot.start)
@@ -50,7 +52,7 @@ def test_booking_a_searched_slot_stores_exactly_that_slot() -> None:
     assert booked.practitioner_id == slot.practitioner_id == w.pr.id
     assert booked.patient_id == w.alice.id
     assert booked.service_ids == (w.svc.id,)
-    assert w.cb.get_appointment(Actor.patient(w.alice.id), booked.id) == booked
+    assert w.cb.queries.get_appointment(Actor.patient(w.alice.id), booked.id) == booked
     assert w.appointments() == [booked]
     assert slot.start not in w.starts()
 
@@ -86,7 +88,7 @@ def test_patient_booking_is_booked_when_policy_needs_no_confirmation() -> None:
 def test_location_policy_overrides_the_organisation_policy() -> None:
     w = make_world()
     w.cb.admin.update_location(
-        Actor.admin(), w.loc.id, policy=carebook.BookingPolicy(require_confirmation=False)
+        Actor.admin(), w.loc.id, policy=scheduling.BookingPolicy(require_confirmation=False)
     )
     assert w.book(w.alice, at(10)).status is AppointmentStatus.BOOKED
 
@@ -188,26 +190,26 @@ def test_same_key_and_same_request_returns_the_same_appointment_once() -> None:
     command = w.command(w.alice, at(10), key="retry-me")
     patient = Actor.patient(w.alice.id)
 
-    first = w.cb.book(patient, command)
-    again = w.cb.book(patient, command)
+    first = w.cb.booking.book(patient, command)
+    again = w.cb.booking.book(patient, command)
     # The same request, rebuilt by a client (start in another zone, same instant).
     rebuilt = attrs.evolve(command, start=at(10).in_timezone("Europe/Berlin"))
-    third = w.cb.book(patient, rebuilt)
+    third = w.cb.booking.book(patient, rebuilt)
 
     assert again == first
     assert third == first
     assert w.appointments() == [first]
-    booked = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentBooked)]
+    booked = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentBooked)]
     assert [e.appointment_id for e in booked] == [first.id]
 
 
 def test_retry_after_the_appointment_changed_returns_its_current_state() -> None:
     w = make_world()
     command = w.command(w.alice, at(10), key="retry-me")
-    first = w.cb.book(Actor.patient(w.alice.id), command)
-    confirmed = w.cb.confirm(w.staff, first.id)
+    first = w.cb.booking.book(Actor.patient(w.alice.id), command)
+    confirmed = w.cb.lifecycle.confirm(w.staff, first.id)
 
-    again = w.cb.book(Actor.patient(w.alice.id), command)
+    again = w.cb.booking.book(Actor.patient(w.alice.id), command)
 
     assert again.id == first.id
     assert again == confirmed
@@ -226,13 +228,13 @@ def test_same_key_with_a_different_request_is_a_conflict_and_changes_nothing(
 ) -> None:
     w = make_world(dispatch="manual")
     command = w.command(w.alice, at(10), key="k")
-    first = w.cb.book(w.staff, command)
+    first = w.cb.booking.book(w.staff, command)
     different: BookAppointment = variant(w, command)
     assert different.idempotency_key == "k"
     before = w.snapshot()
 
     with pytest.raises(IdempotencyConflictError) as caught:
-        w.cb.book(w.staff, different)
+        w.cb.booking.book(w.staff, different)
 
     assert caught.value.reason_code == "idempotency_conflict"
     assert w.snapshot() == before
@@ -241,8 +243,8 @@ def test_same_key_with_a_different_request_is_a_conflict_and_changes_nothing(
 
 def test_idempotency_keys_are_scoped_to_the_patient() -> None:
     w = make_world()
-    alices = w.cb.book(w.staff, w.command(w.alice, at(10), key="shared"))
-    bobs = w.cb.book(w.staff, w.command(w.bob, at(11), key="shared"))
+    alices = w.cb.booking.book(w.staff, w.command(w.alice, at(10), key="shared"))
+    bobs = w.cb.booking.book(w.staff, w.command(w.bob, at(11), key="shared"))
 
     assert bobs.id != alices.id
     assert (alices.patient_id, bobs.patient_id) == (w.alice.id, w.bob.id)
@@ -268,7 +270,7 @@ def test_a_hold_is_proposed_until_the_policy_hold_time() -> None:
     assert held.status is AppointmentStatus.PROPOSED
     assert held.hold_expires_at == T0.add(minutes=20)
     assert w.appointments() == [held]
-    (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentHeld)]
+    (event,) = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentHeld)]
     assert event.appointment_id == held.id
     assert event.expires_at == held.hold_expires_at
 
@@ -284,7 +286,7 @@ def test_booking_with_the_hold_id_converts_the_hold(
     held = w.hold(w.alice, at(10))
     actor = Actor.patient(w.alice.id) if actor_kind == "patient" else w.staff
 
-    booked = w.cb.book(actor, w.command(w.alice, at(10), hold_id=held.id))
+    booked = w.cb.booking.book(actor, w.command(w.alice, at(10), hold_id=held.id))
 
     assert booked.id == held.id
     assert booked.status is status
@@ -293,7 +295,7 @@ def test_booking_with_the_hold_id_converts_the_hold(
     assert w.appointments() == [booked]
     # The converted hold no longer expires: it keeps its slot after the hold time.
     w.clock.advance(minutes=30)
-    assert w.cb.expire_holds(Actor.system()) == []
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []
     assert at(10) not in w.starts()
 
 
@@ -320,10 +322,10 @@ def test_booking_with_a_hold_for_a_different_slot_is_a_validation_error(differs_
     before = w.snapshot()
 
     with pytest.raises(ValidationError, match="hold"):
-        w.cb.book(Actor.patient(w.alice.id), command)
+        w.cb.booking.book(Actor.patient(w.alice.id), command)
 
     assert w.snapshot() == before
-    assert w.cb.get_appointment(Actor.system(), held.id) == held
+    assert w.cb.queries.get_appointment(Actor.system(), held.id) == held
 
 
 def test_a_live_hold_blocks_another_patient() -> None:
@@ -343,34 +345,34 @@ def test_a_live_hold_blocks_another_patient() -> None:
 def test_an_expired_hold_frees_the_slot_and_expire_holds_cancels_it() -> None:
     w = make_world(dispatch="manual")
     held = w.hold(w.alice, at(10))
-    assert w.cb.expire_holds(Actor.system()) == []  # still live
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []  # still live
 
     w.clock.advance(minutes=10)  # the hold is half-open: it ends at exactly 10 minutes
     assert at(10) in w.starts(w.bob)
     bobs = w.book(w.bob, at(10))
     assert bobs.status is AppointmentStatus.PENDING
 
-    expired = w.cb.expire_holds(Actor.system(), correlation_id="sweep-1")
+    expired = w.cb.lifecycle.expire_holds(Actor.system(), correlation_id="sweep-1")
 
     assert expired == [held.id]
-    after = w.cb.get_appointment(Actor.system(), held.id)
+    after = w.cb.queries.get_appointment(Actor.system(), held.id)
     assert after.status is AppointmentStatus.CANCELLED
     assert after.cancel_reason == "hold_expired"
-    cancelled = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentCancelled)]
+    cancelled = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentCancelled)]
     assert len(cancelled) == 1
     assert cancelled[0].appointment_id == held.id
     assert cancelled[0].reason == "hold_expired"
     assert cancelled[0].by == "system"
     assert cancelled[0].correlation_id == "sweep-1"
-    assert w.cb.get_appointment(Actor.system(), bobs.id) == bobs  # untouched
-    assert w.cb.expire_holds(Actor.system()) == []  # nothing left to expire
+    assert w.cb.queries.get_appointment(Actor.system(), bobs.id) == bobs  # untouched
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []  # nothing left to expire
 
 
 def test_expire_holds_before_rebooking_also_frees_the_slot() -> None:
     w = make_world()
     held = w.hold(w.alice, at(10))
     w.clock.advance(minutes=11)
-    assert w.cb.expire_holds(Actor.system()) == [held.id]
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == [held.id]
     assert w.book(w.bob, at(10)).start == at(10)
     # An expired hold announces nothing to the patient.
     assert [n.kind for n in w.sent] == ["appointment_booked"]
@@ -383,7 +385,7 @@ def test_booking_with_an_expired_hold_is_refused_as_hold_expired() -> None:
     before = w.snapshot()
 
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.book(Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=held.id))
+        w.cb.booking.book(Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=held.id))
 
     assert caught.value.reason_code == "hold_expired"
     assert w.snapshot() == before
@@ -441,7 +443,9 @@ def test_several_services_run_back_to_back_in_one_appointment() -> None:
         practitioner_ids={w.pr.id},
     )
     query = AvailabilityQuery(service_ids=(w.svc.id, massage.id), window=Interval(at(10), at(11)))
-    offered = w.cb.search_availability(Actor.patient(w.alice.id), w.org.id, query).first()[0]
+    offered = w.cb.booking.search_availability(Actor.patient(w.alice.id), w.org.id, query).first()[
+        0
+    ]
     assert (offered.start, offered.end) == (at(10), at(10, 45))
 
     booked = w.book(w.alice, at(10), services=(w.svc, massage))
@@ -509,23 +513,27 @@ def test_every_event_and_notification_carries_the_correlation_id_passed_in() -> 
 
     hold_cmd = w.hold_command(w.alice, at(10))
     held: list[Appointment] = []
-    run("c-hold", lambda c: held.append(w.cb.hold(patient, hold_cmd, correlation_id=c)))
+    run("c-hold", lambda c: held.append(w.cb.booking.hold(patient, hold_cmd, correlation_id=c)))
     book_cmd = w.command(w.alice, at(10), hold_id=held[0].id)
-    run("c-book", lambda c: w.cb.book(patient, book_cmd, correlation_id=c))
+    run("c-book", lambda c: w.cb.booking.book(patient, book_cmd, correlation_id=c))
     appointment_id = held[0].id
-    run("c-confirm", lambda c: w.cb.confirm(staff, appointment_id, correlation_id=c))
+    run("c-confirm", lambda c: w.cb.lifecycle.confirm(staff, appointment_id, correlation_id=c))
     w.clock.set(at(9, 45))
-    run("c-arrive", lambda c: w.cb.check_in(patient, appointment_id, correlation_id=c))
-    run("c-start", lambda c: w.cb.start_session(staff, appointment_id, correlation_id=c))
-    run("c-done", lambda c: w.cb.complete_session(staff, appointment_id, correlation_id=c))
+    run("c-arrive", lambda c: w.cb.lifecycle.check_in(patient, appointment_id, correlation_id=c))
+    run("c-start", lambda c: w.cb.lifecycle.start_session(staff, appointment_id, correlation_id=c))
+    run(
+        "c-done", lambda c: w.cb.lifecycle.complete_session(staff, appointment_id, correlation_id=c)
+    )
     other = w.book(w.bob, at(14), actor=staff, correlation_id="c-other")
     run(
         "c-cancel",
-        lambda c: w.cb.cancel(staff, CancelAppointment(appointment_id=other.id), correlation_id=c),
+        lambda c: w.cb.lifecycle.cancel(
+            staff, CancelAppointment(appointment_id=other.id), correlation_id=c
+        ),
     )
     w.hold(w.bob, at(15))
     w.clock.advance(minutes=11)
-    run("c-expire", lambda c: w.cb.expire_holds(Actor.system(), correlation_id=c))
+    run("c-expire", lambda c: w.cb.lifecycle.expire_holds(Actor.system(), correlation_id=c))
     run(
         "c-admin",
         lambda c: w.cb.admin.add_location(

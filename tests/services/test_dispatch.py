@@ -10,18 +10,13 @@ from typing import Any
 import attrs
 import pendulum
 
-from carebook import (
-    Actor,
-    AppointmentStatus,
-    CancelAppointment,
-    Event,
-    hookimpl,
-)
+from carebook import Actor, Event, hookimpl
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
 from carebook.plugins import make_plugin_manager
 from carebook.ports import Notification
+from carebook.scheduling import AppointmentStatus, CancelAppointment
 from carebook.testing.world import at, make_world
 
 
@@ -91,13 +86,13 @@ def test_inline_dispatch_delivers_each_event_to_the_publisher_and_the_notifier()
     assert notification.kind == "appointment_booked"
     assert notification.event_id == event.event_id
     assert notification.recipient_id == w.alice.id
-    assert w.cb.pending_events() == []
+    assert w.cb.events.pending() == []
 
 
 def test_manual_dispatch_keeps_events_pending_until_dispatch() -> None:
     w = make_world(dispatch="manual")
     seen = w.record_events()
-    setup_events = w.cb.pending_events(1000)
+    setup_events = w.cb.events.pending(1000)
     assert setup_events, "the calendar set-up is in the outbox too"
     assert all(isinstance(e, ev.CalendarChanged) for e in setup_events)
 
@@ -105,16 +100,16 @@ def test_manual_dispatch_keeps_events_pending_until_dispatch() -> None:
 
     assert seen == []
     assert w.sent == []
-    pending = w.cb.pending_events(1000)
+    pending = w.cb.events.pending(1000)
     assert pending[: len(setup_events)] == setup_events
     assert [e.appointment_id for e in booked_events(pending)] == [booked.id]
 
-    assert w.cb.dispatch() == len(pending)
+    assert w.cb.events.dispatch() == len(pending)
 
     assert [e.event_id for e in seen] == [e.event_id for e in pending]  # commit order
     assert [n.kind for n in w.sent] == ["appointment_booked"]
-    assert w.cb.pending_events() == []
-    assert w.cb.dispatch() == 0
+    assert w.cb.events.pending() == []
+    assert w.cb.events.dispatch() == 0
     assert len(seen) == len(pending)
     assert len(w.sent) == 1
 
@@ -124,12 +119,12 @@ def test_manual_dispatch_delivers_in_batches_beyond_one_hundred_events() -> None
     seen = w.record_events()
     for n in range(120):
         w.cb.admin.add_resource(Actor.admin(), location_id=w.loc.id, name=f"R{n}", category="room")
-    total = len(w.cb.pending_events(1000))
+    total = len(w.cb.events.pending(1000))
     assert total > 120
 
-    assert w.cb.dispatch() == total
+    assert w.cb.events.dispatch() == total
     assert len(seen) == total
-    assert w.cb.pending_events() == []
+    assert w.cb.events.pending() == []
 
 
 # --- failures and redelivery ----------------------------------------------------------------
@@ -147,39 +142,39 @@ def test_a_failing_subscriber_leaves_the_event_pending_and_the_next_dispatch_del
     booked = w.book(w.alice, at(10))  # the command itself succeeds
 
     assert flaky.failed
-    assert w.cb.get_appointment(Actor.system(), booked.id) == booked
-    (pending,) = w.cb.pending_events()
+    assert w.cb.queries.get_appointment(Actor.system(), booked.id) == booked
+    (pending,) = w.cb.events.pending()
     assert isinstance(pending, ev.AppointmentBooked)
     assert w.sent == []
 
-    assert w.cb.dispatch() == 1
+    assert w.cb.events.dispatch() == 1
 
     assert [e.event_id for e in flaky.seen] == [pending.event_id]
     assert {e.event_id for e in steady} == {pending.event_id}  # at least once
     assert [n.event_id for n in w.sent] == [pending.event_id]
-    assert w.cb.pending_events() == []
-    assert w.cb.dispatch() == 0
+    assert w.cb.events.pending() == []
+    assert w.cb.events.dispatch() == 0
     assert len(w.sent) == 1
 
 
 def test_a_failing_event_does_not_hold_back_later_events() -> None:
     w = make_world(dispatch="manual")
-    w.cb.dispatch()  # drain the set-up
+    w.cb.events.dispatch()  # drain the set-up
     publisher = w.cb.publisher
     assert isinstance(publisher, InProcessPublisher)
     flaky = FailsOnce(ev.AppointmentBooked)
     publisher.subscribe(flaky)
     first = w.book(w.alice, at(10), actor=w.staff)
-    cancelled = w.cb.cancel(w.staff, CancelAppointment(appointment_id=first.id))
+    cancelled = w.cb.lifecycle.cancel(w.staff, CancelAppointment(appointment_id=first.id))
 
-    assert w.cb.dispatch() == 1  # the cancellation went through, the booking did not
+    assert w.cb.events.dispatch() == 1  # the cancellation went through, the booking did not
 
     assert [type(e) for e in flaky.seen] == [ev.AppointmentCancelled]
-    (left,) = w.cb.pending_events()
+    (left,) = w.cb.events.pending()
     assert isinstance(left, ev.AppointmentBooked)
     assert cancelled.status is AppointmentStatus.CANCELLED
-    assert w.cb.dispatch() == 1
-    assert w.cb.pending_events() == []
+    assert w.cb.events.dispatch() == 1
+    assert w.cb.events.pending() == []
 
 
 def test_a_notifier_failing_after_another_sent_never_makes_the_first_send_twice() -> None:
@@ -190,27 +185,27 @@ def test_a_notifier_failing_after_another_sent_never_makes_the_first_send_twice(
 
     assert [n.appointment_id for n in first.sent] == [booked.id]
     assert second.sent == []
-    assert len(w.cb.pending_events()) == 1
+    assert len(w.cb.events.pending()) == 1
 
-    assert w.cb.dispatch() == 1
+    assert w.cb.events.dispatch() == 1
 
     assert [n.appointment_id for n in first.sent] == [booked.id]  # not sent again
     assert [n.appointment_id for n in second.sent] == [booked.id]
-    assert w.cb.pending_events() == []
+    assert w.cb.events.pending() == []
 
 
 def test_a_cancellation_notifies_patient_and_practitioner_once_each_despite_redelivery() -> None:
     first, second = RecordingNotifier(), RecordingNotifier()
     w = make_world(dispatch="manual", notifiers={"first": first, "second": second})
-    w.cb.dispatch()
+    w.cb.events.dispatch()
     booked = w.book(w.alice, at(10))
-    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    w.cb.lifecycle.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
     publisher = w.cb.publisher
     assert isinstance(publisher, InProcessPublisher)
     publisher.subscribe(FailsOnce(ev.AppointmentCancelled))
 
-    w.cb.dispatch()
-    w.cb.dispatch()
+    w.cb.events.dispatch()
+    w.cb.events.dispatch()
 
     for notifier in (first, second):
         assert sorted((n.kind, n.recipient_role) for n in notifier.sent) == [
@@ -234,10 +229,10 @@ def test_a_plugin_observer_receives_every_event_with_the_carebook_name() -> None
     setup = list(observer.events)
     assert setup and all(isinstance(e, ev.CalendarChanged) for e in setup)
     appointment = w.book(w.alice, at(10))
-    w.cb.confirm(w.staff, appointment.id)
+    w.cb.lifecycle.confirm(w.staff, appointment.id)
     w.hold(w.bob, at(11))
     w.clock.advance(minutes=11)
-    w.cb.expire_holds(Actor.system())
+    w.cb.lifecycle.expire_holds(Actor.system())
 
     after_setup = observer.events[len(setup) :]
     assert [e.event_id for e in after_setup] == [e.event_id for e in seen]
@@ -258,8 +253,8 @@ def test_a_failing_plugin_observer_sees_the_event_again_on_the_next_dispatch() -
     booked = w.book(w.alice, at(10))
 
     assert booked_events(observer.events) == []
-    assert len(w.cb.pending_events()) == 1
-    assert w.cb.dispatch() == 1
+    assert len(w.cb.events.pending()) == 1
+    assert w.cb.events.dispatch() == 1
     assert [e.appointment_id for e in booked_events(observer.events)] == [booked.id]
     assert len(w.sent) == 1
 
@@ -289,8 +284,8 @@ def test_notifications_and_events_carry_ids_only() -> None:
     alice = w.new_patient(contact_ref=SECRET)
     note = "patient mentioned her divorce"
     appointment = w.book(alice, at(10))
-    w.cb.confirm(w.staff, appointment.id)
-    w.cb.cancel(
+    w.cb.lifecycle.confirm(w.staff, appointment.id)
+    w.cb.lifecycle.cancel(
         Actor.patient(alice.id), CancelAppointment(appointment_id=appointment.id, note=note)
     )
 
@@ -327,6 +322,6 @@ def test_an_expired_hold_sends_no_notification() -> None:
     w = make_world()
     w.hold(w.alice, at(10))
     w.clock.advance(minutes=11)
-    assert len(w.cb.expire_holds(Actor.system())) == 1
+    assert len(w.cb.lifecycle.expire_holds(Actor.system())) == 1
     assert w.sent == []
-    assert w.cb.pending_events() == []
+    assert w.cb.events.pending() == []

@@ -12,15 +12,13 @@ import pytest
 
 from carebook import (
     Actor,
-    Appointment,
-    AppointmentStatus,
-    CancelAppointment,
     ForbiddenError,
     InvalidTransitionError,
     RuleRejectedError,
 )
 from carebook.domain import events as ev
 from carebook.domain.scheduling.appointment import TRANSITIONS, Action, SessionStatus
+from carebook.scheduling import Appointment, AppointmentStatus, CancelAppointment
 from carebook.testing.world import World, at, make_world
 
 S = AppointmentStatus
@@ -54,21 +52,21 @@ def reach(w: World, status: AppointmentStatus, action: Action) -> Appointment:
     if status is S.BOOKED:
         return booked
     if status is S.CANCELLED:
-        return w.cb.cancel(staff, CancelAppointment(appointment_id=booked.id))
+        return w.cb.lifecycle.cancel(staff, CancelAppointment(appointment_id=booked.id))
     if status is S.ENTERED_IN_ERROR:
-        return w.cb.enter_in_error(staff, booked.id)
+        return w.cb.lifecycle.enter_in_error(staff, booked.id)
     if status is S.NOSHOW:
         w.clock.set(AFTER_GRACE)
-        return w.cb.mark_no_show(staff, booked.id)
+        return w.cb.lifecycle.mark_no_show(staff, booked.id)
     w.clock.set(AT_START)
-    arrived = w.cb.check_in(staff, booked.id)
+    arrived = w.cb.lifecycle.check_in(staff, booked.id)
     if status is S.ARRIVED:
         if action is Action.COMPLETE:  # completing needs a running session
-            return w.cb.start_session(staff, booked.id)
+            return w.cb.lifecycle.start_session(staff, booked.id)
         return arrived
     assert status is S.FULFILLED
-    w.cb.start_session(staff, booked.id)
-    return w.cb.complete_session(staff, booked.id)
+    w.cb.lifecycle.start_session(staff, booked.id)
+    return w.cb.lifecycle.complete_session(staff, booked.id)
 
 
 def act(w: World, action: Action, appointment: Appointment) -> Appointment:
@@ -76,17 +74,17 @@ def act(w: World, action: Action, appointment: Appointment) -> Appointment:
     calls: dict[Action, Callable[[], Appointment]] = {
         # A patient turning a hold into a booking asks for confirmation (request);
         # staff book it outright (book).
-        Action.REQUEST: lambda: w.cb.book(
+        Action.REQUEST: lambda: w.cb.booking.book(
             Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=aid)
         ),
-        Action.BOOK: lambda: w.cb.book(staff, w.command(w.alice, at(10), hold_id=aid)),
-        Action.CONFIRM: lambda: w.cb.confirm(staff, aid),
-        Action.CHECK_IN: lambda: w.cb.check_in(staff, aid),
-        Action.START_SESSION: lambda: w.cb.start_session(staff, aid),
-        Action.COMPLETE: lambda: w.cb.complete_session(staff, aid),
-        Action.CANCEL: lambda: w.cb.cancel(staff, CancelAppointment(appointment_id=aid)),
-        Action.NO_SHOW: lambda: w.cb.mark_no_show(staff, aid),
-        Action.ENTER_IN_ERROR: lambda: w.cb.enter_in_error(staff, aid),
+        Action.BOOK: lambda: w.cb.booking.book(staff, w.command(w.alice, at(10), hold_id=aid)),
+        Action.CONFIRM: lambda: w.cb.lifecycle.confirm(staff, aid),
+        Action.CHECK_IN: lambda: w.cb.lifecycle.check_in(staff, aid),
+        Action.START_SESSION: lambda: w.cb.lifecycle.start_session(staff, aid),
+        Action.COMPLETE: lambda: w.cb.lifecycle.complete_session(staff, aid),
+        Action.CANCEL: lambda: w.cb.lifecycle.cancel(staff, CancelAppointment(appointment_id=aid)),
+        Action.NO_SHOW: lambda: w.cb.lifecycle.mark_no_show(staff, aid),
+        Action.ENTER_IN_ERROR: lambda: w.cb.lifecycle.enter_in_error(staff, aid),
     }
     return calls[action]()
 
@@ -130,7 +128,7 @@ def test_an_action_not_in_the_table_is_an_invalid_transition_and_changes_nothing
 
     assert caught.value.entity == "appointment"
     assert w.snapshot() == before
-    assert w.cb.get_appointment(Actor.system(), appointment.id) == appointment
+    assert w.cb.queries.get_appointment(Actor.system(), appointment.id) == appointment
 
 
 @pytest.mark.parametrize(("status", "action"), ALLOWED)
@@ -146,7 +144,7 @@ def test_an_action_in_the_table_leads_to_its_target_status(
     assert changed.id == appointment.id
     assert changed.status is TRANSITIONS[(status, action)]
     assert changed.version == appointment.version + 1
-    assert w.cb.get_appointment(Actor.system(), appointment.id) == changed
+    assert w.cb.queries.get_appointment(Actor.system(), appointment.id) == changed
 
 
 # --- the whole path ------------------------------------------------------------------------
@@ -159,18 +157,18 @@ def test_full_path_pending_booked_arrived_session_fulfilled() -> None:
 
     pending = w.book(w.alice, at(10))
     assert pending.status is S.PENDING
-    booked = w.cb.confirm(staff, pending.id)
+    booked = w.cb.lifecycle.confirm(staff, pending.id)
     assert booked.status is S.BOOKED
     w.clock.set(at(9, 45))
-    arrived = w.cb.check_in(patient, pending.id)  # patients check themselves in
+    arrived = w.cb.lifecycle.check_in(patient, pending.id)  # patients check themselves in
     assert arrived.status is S.ARRIVED
-    started = w.cb.start_session(staff, pending.id)
+    started = w.cb.lifecycle.start_session(staff, pending.id)
     assert started.status is S.ARRIVED
     assert started.session is not None
     assert started.session.status is SessionStatus.IN_PROGRESS
     assert started.session.started_at == at(9, 45)
     w.clock.set(at(10, 25))
-    fulfilled = w.cb.complete_session(staff, pending.id)
+    fulfilled = w.cb.lifecycle.complete_session(staff, pending.id)
 
     assert fulfilled.status is S.FULFILLED
     assert fulfilled.session is not None
@@ -192,7 +190,7 @@ def test_full_path_pending_booked_arrived_session_fulfilled() -> None:
         ("session_started", "patient"),
         ("session_completed", "patient"),
     ]
-    assert w.cb.get_appointment(patient, pending.id) == fulfilled
+    assert w.cb.queries.get_appointment(patient, pending.id) == fulfilled
 
 
 # --- sessions --------------------------------------------------------------------------
@@ -201,7 +199,7 @@ def test_full_path_pending_booked_arrived_session_fulfilled() -> None:
 def arrived_at_nine(w: World) -> Appointment:
     booked = w.book(w.alice, at(10), actor=w.staff)
     w.clock.set(at(9))
-    return w.cb.check_in(w.staff, booked.id)
+    return w.cb.lifecycle.check_in(w.staff, booked.id)
 
 
 @pytest.mark.parametrize(
@@ -228,11 +226,11 @@ def test_a_session_starts_only_within_the_policy_window(
     arrived = arrived_at_nine(w)
     w.clock.set(when)
     if allowed:
-        assert w.cb.start_session(w.staff, arrived.id).session is not None
+        assert w.cb.lifecycle.start_session(w.staff, arrived.id).session is not None
         return
     before = w.snapshot()
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.start_session(w.staff, arrived.id)
+        w.cb.lifecycle.start_session(w.staff, arrived.id)
     assert caught.value.reason_code == "outside_session_window"
     assert w.snapshot() == before
 
@@ -242,9 +240,9 @@ def test_the_session_window_comes_from_the_policy() -> None:
     arrived = arrived_at_nine(w)
     w.clock.set(at(9, 54))
     with pytest.raises(RuleRejectedError, match="outside_session_window"):
-        w.cb.start_session(w.staff, arrived.id)
+        w.cb.lifecycle.start_session(w.staff, arrived.id)
     w.clock.set(at(9, 55))
-    assert w.cb.start_session(w.staff, arrived.id).session is not None
+    assert w.cb.lifecycle.start_session(w.staff, arrived.id).session is not None
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.BOOKED])
@@ -255,7 +253,7 @@ def test_a_session_is_only_for_an_arrived_patient(status: AppointmentStatus) -> 
     w.clock.set(at(10))
     before = w.snapshot()
     with pytest.raises(InvalidTransitionError):
-        w.cb.start_session(w.staff, appointment.id)
+        w.cb.lifecycle.start_session(w.staff, appointment.id)
     assert w.snapshot() == before
 
 
@@ -263,12 +261,12 @@ def test_a_session_cannot_start_twice() -> None:
     w = make_world(dispatch="manual")
     arrived = arrived_at_nine(w)
     w.clock.set(at(9, 45))
-    started = w.cb.start_session(w.staff, arrived.id)
+    started = w.cb.lifecycle.start_session(w.staff, arrived.id)
     before = w.snapshot()
     with pytest.raises(InvalidTransitionError):
-        w.cb.start_session(w.staff, arrived.id)
+        w.cb.lifecycle.start_session(w.staff, arrived.id)
     assert w.snapshot() == before
-    assert w.cb.get_appointment(Actor.system(), arrived.id) == started
+    assert w.cb.queries.get_appointment(Actor.system(), arrived.id) == started
 
 
 def test_completing_needs_a_running_session() -> None:
@@ -276,7 +274,7 @@ def test_completing_needs_a_running_session() -> None:
     arrived = arrived_at_nine(w)
     before = w.snapshot()
     with pytest.raises(InvalidTransitionError):
-        w.cb.complete_session(w.staff, arrived.id)
+        w.cb.lifecycle.complete_session(w.staff, arrived.id)
     assert w.snapshot() == before
 
 
@@ -284,10 +282,10 @@ def test_an_appointment_in_session_cannot_be_cancelled() -> None:
     w = make_world(dispatch="manual")
     arrived = arrived_at_nine(w)
     w.clock.set(at(9, 45))
-    w.cb.start_session(w.staff, arrived.id)
+    w.cb.lifecycle.start_session(w.staff, arrived.id)
     before = w.snapshot()
     with pytest.raises(InvalidTransitionError):
-        w.cb.cancel(w.staff, CancelAppointment(appointment_id=arrived.id))
+        w.cb.lifecycle.cancel(w.staff, CancelAppointment(appointment_id=arrived.id))
     assert w.snapshot() == before
 
 
@@ -297,7 +295,7 @@ def test_check_in_after_the_end_is_too_late() -> None:
     w.clock.set(at(10, 30))
     before = w.snapshot()
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.check_in(Actor.patient(w.alice.id), booked.id)
+        w.cb.lifecycle.check_in(Actor.patient(w.alice.id), booked.id)
     assert caught.value.reason_code == "too_late"
     assert w.snapshot() == before
 
@@ -326,13 +324,13 @@ def test_no_show_only_after_the_grace(grace: int, when: pendulum.DateTime, allow
     booked = w.book(w.alice, at(10), actor=w.staff)
     w.clock.set(when)
     if allowed:
-        assert w.cb.mark_no_show(w.staff, booked.id).status is S.NOSHOW
-        (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentNoShow)]
+        assert w.cb.lifecycle.mark_no_show(w.staff, booked.id).status is S.NOSHOW
+        (event,) = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentNoShow)]
         assert event.appointment_id == booked.id
         return
     before = w.snapshot()
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.mark_no_show(w.staff, booked.id)
+        w.cb.lifecycle.mark_no_show(w.staff, booked.id)
     assert caught.value.reason_code == "too_early_for_no_show"
     assert w.snapshot() == before
 
@@ -344,7 +342,9 @@ def test_a_patient_cancels_own_appointment_with_enough_notice() -> None:
     w = make_world(cancel_notice=120)
     booked = w.book(w.alice, at(10))
     w.clock.set(at(8))  # exactly the notice: still allowed
-    cancelled = w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    cancelled = w.cb.lifecycle.cancel(
+        Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id)
+    )
     assert cancelled.status is S.CANCELLED
     assert cancelled.cancel_reason == "patient_request"
     assert [(n.kind, n.recipient_role) for n in w.sent][-2:] == [
@@ -360,16 +360,18 @@ def test_a_patient_cannot_cancel_within_the_notice_but_staff_can() -> None:
     before = w.snapshot()
 
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+        w.cb.lifecycle.cancel(
+            Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id)
+        )
     assert caught.value.reason_code == "cancel_notice"
     assert w.snapshot() == before
 
-    cancelled = w.cb.cancel(
+    cancelled = w.cb.lifecycle.cancel(
         w.staff, CancelAppointment(appointment_id=booked.id, reason="clinic_request")
     )
     assert cancelled.status is S.CANCELLED
     assert cancelled.cancel_reason == "clinic_request"
-    (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentCancelled)]
+    (event,) = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentCancelled)]
     assert (event.reason, event.by) == ("clinic_request", "staff")
 
 
@@ -378,7 +380,7 @@ def test_an_admin_also_overrides_the_cancel_notice() -> None:
     booked = w.book(w.alice, at(10))
     w.clock.set(at(9, 59))
     assert (
-        w.cb.cancel(Actor.admin(), CancelAppointment(appointment_id=booked.id)).status
+        w.cb.lifecycle.cancel(Actor.admin(), CancelAppointment(appointment_id=booked.id)).status
         is S.CANCELLED
     )
 
@@ -387,12 +389,12 @@ def test_a_cancelled_appointment_frees_its_slot() -> None:
     w = make_world()
     booked = w.book(w.alice, at(10))
     assert at(10) not in w.starts()
-    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    w.cb.lifecycle.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
 
     assert at(10) in w.starts()
     rebooked = w.book(w.bob, at(10))
     assert rebooked.start == at(10)
-    assert w.cb.get_appointment(Actor.system(), booked.id).status is S.CANCELLED
+    assert w.cb.queries.get_appointment(Actor.system(), booked.id).status is S.CANCELLED
 
 
 def test_a_cancellation_note_stays_out_of_events_and_notifications() -> None:
@@ -400,7 +402,9 @@ def test_a_cancellation_note_stays_out_of_events_and_notifications() -> None:
     seen = w.record_events()
     booked = w.book(w.alice, at(10))
     note = "patient says the knee is much better now"
-    w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id, note=note))
+    w.cb.lifecycle.cancel(
+        Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id, note=note)
+    )
     assert note not in repr(seen)
     assert note not in repr(w.sent)
     assert note not in repr(w.appointments())
@@ -413,14 +417,14 @@ def test_entered_in_error_frees_the_slot_and_is_final() -> None:
     w = make_world(dispatch="manual")
     booked = w.book(w.alice, at(10), actor=w.staff)
 
-    marked = w.cb.enter_in_error(w.staff, booked.id)
+    marked = w.cb.lifecycle.enter_in_error(w.staff, booked.id)
 
     assert marked.status is S.ENTERED_IN_ERROR
-    (event,) = [e for e in w.cb.pending_events(1000) if isinstance(e, ev.AppointmentEnteredInError)]
+    (event,) = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentEnteredInError)]
     assert event.appointment_id == booked.id
     assert at(10) in w.starts()
     before = w.snapshot()
-    for again in (w.cb.enter_in_error, w.cb.confirm, w.cb.check_in):
+    for again in (w.cb.lifecycle.enter_in_error, w.cb.lifecycle.confirm, w.cb.lifecycle.check_in):
         with pytest.raises(InvalidTransitionError):
             again(w.staff, booked.id)
     assert w.snapshot() == before
@@ -431,5 +435,5 @@ def test_a_patient_cannot_mark_own_appointment_entered_in_error() -> None:
     booked = w.book(w.alice, at(10))
     before = w.snapshot()
     with pytest.raises(ForbiddenError):
-        w.cb.enter_in_error(Actor.patient(w.alice.id), booked.id)
+        w.cb.lifecycle.enter_in_error(Actor.patient(w.alice.id), booked.id)
     assert w.snapshot() == before

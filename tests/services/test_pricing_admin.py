@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from carebook import Actor, Money, PromoCode, RuleRejectedError
+from carebook import Actor, Money, RuleRejectedError
 from carebook.domain.events import CalendarChanged
 from carebook.errors import (
     CarebookError,
@@ -23,6 +23,7 @@ from carebook.errors import (
     QuotaBelowUsageError,
     ValidationError,
 )
+from carebook.pricing import PromoCode
 from carebook.serialization import dumps, event_to_json
 from carebook.testing.saga_world import SagaClinic, make_saga_clinic
 
@@ -286,7 +287,7 @@ def test_patient_facts_never_reach_events_logs_audit_or_messages(
             with pytest.raises(ValidationError) as refusal:
                 clinic.cb.admin.register_patient(ADMIN, organisation_id=clinic.org.id, **bad)
             messages.append(str(refusal.value))
-    events = clinic.cb.booking_timeline(ADMIN, saga.id) + list(clinic.cb.publisher.published)  # type: ignore[attr-defined]
+    events = clinic.cb.sagas.timeline(ADMIN, saga.id) + list(clinic.cb.publisher.published)  # type: ignore[attr-defined]
     texts: dict[str, Any] = {
         "events": [event_to_json(e) for e in events],
         "logs": [r.getMessage() for r in caplog.records],

@@ -8,7 +8,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from carebook import Actor, PaymentStatus, RuleRejectedError
+from carebook import Actor, RuleRejectedError
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
 from carebook.domain.payments.saga import SagaStatus
@@ -20,6 +20,7 @@ from carebook.errors import (
     NotFoundError,
     WebhookSignatureError,
 )
+from carebook.payments import PaymentStatus
 from carebook.ports import PaymentIntent
 from carebook.testing.saga_world import (
     SECRET,
@@ -45,7 +46,7 @@ def types(events: list[Event]) -> list[str]:
 
 
 def timeline(clinic: SagaClinic, saga_id: object) -> list[str]:
-    return types(clinic.cb.booking_timeline(clinic.admin, saga_id))  # type: ignore[arg-type]
+    return types(clinic.cb.sagas.timeline(clinic.admin, saga_id))  # type: ignore[arg-type]
 
 
 def settled(clinic: SagaClinic) -> None:
@@ -61,11 +62,11 @@ def test_a_discounted_booking_is_priced_reserved_paid_and_confirmed() -> None:
     assert saga.status is SagaStatus.CONFIRMED
     assert (saga.base_amount, saga.amount, saga.discount) == (150_000, 132_000, "high_value")
     assert timeline(clinic, saga.id) == HAPPY
-    appointment = clinic.cb.get_appointment(clinic.admin, saga.appointment_id)
+    appointment = clinic.cb.queries.get_appointment(clinic.admin, saga.appointment_id)
     assert appointment.status.value == "booked"
     assert clinic.gateway.captured_total() == 132_000
     assert clinic.cb.pricing.quota(clinic.admin, clinic.org.id).used == 1
-    assert clinic.cb.pending_events() == []  # inline dispatch published everything
+    assert clinic.cb.events.pending() == []  # inline dispatch published everything
     settled(clinic)
 
 
@@ -89,7 +90,7 @@ def test_a_declined_payment_is_compensated_in_order() -> None:
         "AppointmentCancelled",
         "BookingFailed",
     ]
-    hold = clinic.cb.get_appointment(clinic.admin, saga.appointment_id)
+    hold = clinic.cb.queries.get_appointment(clinic.admin, saga.appointment_id)
     assert (hold.status.value, hold.cancel_reason) == ("cancelled", "booking_failed")
     assert clinic.cb.pricing.quota(clinic.admin, clinic.org.id).used == 0
     assert clinic.gateway.captured_total() == 0
@@ -135,7 +136,7 @@ def test_the_quota_day_turns_at_midnight_in_the_quota_zone() -> None:
 
 
 def test_a_promo_code_discounts_counts_and_is_released_on_failure() -> None:
-    from carebook import PromoCode
+    from carebook.pricing import PromoCode
 
     gateway = SimulatedPaymentGateway(mode="fail")
     clinic = make_saga_clinic(gateway=gateway)
@@ -165,30 +166,30 @@ def test_retrying_a_request_returns_the_same_saga_and_charges_once() -> None:
     clinic = make_saga_clinic()
     command = clinic.command(0, key="retry-me")
     patient = Actor.patient(command.patient_id)
-    first = clinic.cb.request_booking(patient, command)
-    assert clinic.cb.request_booking(patient, command) == first
+    first = clinic.cb.sagas.request(patient, command)
+    assert clinic.cb.sagas.request(patient, command) == first
     assert clinic.gateway.captured_total() == 50_000
     elsewhere = clinic.command(4, key="retry-me")  # the same patient, another slot
     assert elsewhere.patient_id == command.patient_id
     with pytest.raises(IdempotencyConflictError):
-        clinic.cb.request_booking(patient, elsewhere)
+        clinic.cb.sagas.request(patient, elsewhere)
 
 
 def test_a_patient_sees_only_their_own_saga() -> None:
     clinic = make_saga_clinic()
     saga = clinic.request(0)
     owner, other = Actor.patient(saga.patient_id), Actor.patient(clinic.patients[1].id)
-    assert clinic.cb.booking_status(owner, saga.id) == saga
-    assert types(clinic.cb.booking_timeline(owner, saga.id))[-1] == "BookingConfirmed"
+    assert clinic.cb.sagas.status(owner, saga.id) == saga
+    assert types(clinic.cb.sagas.timeline(owner, saga.id))[-1] == "BookingConfirmed"
     with pytest.raises(NotFoundError):
-        clinic.cb.booking_status(other, saga.id)
+        clinic.cb.sagas.status(other, saga.id)
     with pytest.raises(NotFoundError):
-        clinic.cb.booking_timeline(other, saga.id)
+        clinic.cb.sagas.timeline(other, saga.id)
     with pytest.raises(ForbiddenError):
-        clinic.cb.booking_status(Actor.staff(), saga.id)
-    assert clinic.cb.booking_status(Actor.staff(clinic.loc.id), saga.id) == saga
+        clinic.cb.sagas.status(Actor.staff(), saga.id)
+    assert clinic.cb.sagas.status(Actor.staff(clinic.loc.id), saga.id) == saga
     with pytest.raises(NotFoundError):
-        clinic.cb.request_booking(owner, clinic.command(1))  # a patient books for themselves
+        clinic.cb.sagas.request(owner, clinic.command(1))  # a patient books for themselves
 
 
 def test_one_correlation_id_is_on_every_event_and_log_line(
@@ -197,10 +198,10 @@ def test_one_correlation_id_is_on_every_event_and_log_line(
     clinic = make_saga_clinic(gateway=SimulatedPaymentGateway(mode="fail"))
     command = clinic.command(0, discounted=True)
     with caplog.at_level(logging.INFO, logger="carebook"):
-        saga = clinic.cb.request_booking(
+        saga = clinic.cb.sagas.request(
             Actor.patient(command.patient_id), command, correlation_id="corr-42"
         )
-    assert {e.correlation_id for e in clinic.cb.booking_timeline(clinic.admin, saga.id)} == {
+    assert {e.correlation_id for e in clinic.cb.sagas.timeline(clinic.admin, saga.id)} == {
         "corr-42"
     }
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("carebook")]
@@ -215,7 +216,7 @@ def test_a_payment_past_its_deadline_fails_the_booking_and_frees_everything() ->
     clinic.clock.advance(minutes=16)  # past the 15-minute limit
     gateway.set_mode("success")  # the provider answers again (it had authorised meanwhile)
     clinic.cb.sagas.resume()
-    final = clinic.cb.booking_status(clinic.admin, saga.id)
+    final = clinic.cb.sagas.status(clinic.admin, saga.id)
     assert (final.status, final.failure_reason) == (SagaStatus.FAILED, "payment_timeout")
     steps = timeline(clinic, saga.id)
     assert steps[4:] == [
@@ -236,8 +237,8 @@ def test_a_timed_out_payment_is_retried_with_the_same_key_and_charged_once() -> 
     saga = clinic.cb.sagas.advance(clinic.request(0).id)
     assert saga.status is SagaStatus.AWAITING_PAYMENT
     gateway.set_mode("success")
-    clinic.cb.dispatch()  # the dispatcher delivers BookingRequested: the saga moves on
-    final = clinic.cb.booking_status(clinic.admin, saga.id)
+    clinic.cb.events.dispatch()  # the dispatcher delivers BookingRequested: the saga moves on
+    final = clinic.cb.sagas.status(clinic.admin, saga.id)
     assert final.status is SagaStatus.CONFIRMED
     assert [e.kind.value for e in gateway.charges_for(saga.key("authorise"))] == [
         "pending",
@@ -273,11 +274,11 @@ def test_a_success_arriving_after_the_deadline_is_refunded_not_confirmed() -> No
     saga = clinic.cb.sagas.advance(clinic.request(0, discounted=True).id)
     clinic.clock.advance(minutes=20)
     clinic.cb.sagas.resume()
-    waiting = clinic.cb.booking_status(clinic.admin, saga.id)
+    waiting = clinic.cb.sagas.status(clinic.admin, saga.id)
     # The booking failed (hold and quota released); the payment is still unknown.
     assert waiting.status is SagaStatus.COMPENSATING and waiting.last_error == "payment_unsettled"
     assert clinic.cb.pricing.quota(clinic.admin, clinic.org.id).used == 0
-    hold = clinic.cb.get_appointment(clinic.admin, saga.appointment_id)
+    hold = clinic.cb.queries.get_appointment(clinic.admin, saga.appointment_id)
     assert hold.status.value == "cancelled"
     # Now the provider settles it, and someone captures it: a late success.
     gateway.settle = True
@@ -307,7 +308,7 @@ def test_webhooks_are_verified_applied_once_and_order_free() -> None:
         clinic.cb.sagas.handle_webhook(pending.body, pending.signature.replace("v1=", "v1=0"))
     with pytest.raises(WebhookSignatureError):
         clinic.cb.sagas.handle_webhook(pending.body.replace(b"pi_", b"px_"), pending.signature)
-    assert clinic.cb.booking_status(clinic.admin, saga.id).payment_status is None
+    assert clinic.cb.sagas.status(clinic.admin, saga.id).payment_status is None
     gateway.set_mode("success")
     applied = clinic.cb.sagas.handle_webhook(pending.body, pending.signature)
     assert (applied.result, applied.status) == ("applied", SagaStatus.CONFIRMED)
@@ -316,7 +317,7 @@ def test_webhooks_are_verified_applied_once_and_order_free() -> None:
     late_old = gateway.webhook_for(intent.id, SECRET, now)
     for hook in (captured, pending, late_old, captured):
         clinic.cb.sagas.handle_webhook(hook.body, hook.signature)
-    final = clinic.cb.booking_status(clinic.admin, saga.id)
+    final = clinic.cb.sagas.status(clinic.admin, saga.id)
     assert (final.status, final.payment_status) == (SagaStatus.CONFIRMED, PaymentStatus.CAPTURED)
     assert gateway.captured_total() == 50_000
     settled(clinic)
@@ -341,15 +342,15 @@ def test_without_a_gateway_the_saga_refuses_to_start() -> None:
     cb = bootstrap(CarebookConfig(notifiers=()), storage=clinic.cb.storage, clock=clinic.clock)
     command = clinic.command(0)
     with pytest.raises(ConfigurationError):
-        cb.request_booking(Actor.patient(command.patient_id), command)
+        cb.sagas.request(Actor.patient(command.patient_id), command)
 
 
 def test_a_hold_cancelled_while_paying_refunds_instead_of_confirming() -> None:
     clinic = make_saga_clinic(dispatch="manual")
     saga = clinic.request(0)
-    from carebook import CancelAppointment
+    from carebook.scheduling import CancelAppointment
 
-    clinic.cb.cancel(clinic.admin, CancelAppointment(appointment_id=saga.appointment_id))
+    clinic.cb.lifecycle.cancel(clinic.admin, CancelAppointment(appointment_id=saga.appointment_id))
     final = clinic.cb.sagas.advance(saga.id)
     assert (final.status, final.failure_reason) == (SagaStatus.FAILED, "appointment_cancelled")
     settled(clinic)
@@ -371,13 +372,16 @@ def test_resume_after_a_restart_finishes_every_saga() -> None:
 
 
 def _free(clinic: SagaClinic) -> list[pendulum.DateTime]:
-    from carebook import AvailabilityQuery, Interval
+    from carebook import Interval
+    from carebook.scheduling import AvailabilityQuery
 
     _, _, start = clinic.slot(0)
     query = AvailabilityQuery(
         service_ids=[clinic.consult.id], window=Interval(start, start.add(hours=2))
     )
-    return [s.start for s in clinic.cb.search_availability(clinic.admin, clinic.org.id, query)]
+    return [
+        s.start for s in clinic.cb.booking.search_availability(clinic.admin, clinic.org.id, query)
+    ]
 
 
 class FlakyCancel(SimulatedPaymentGateway):
@@ -404,7 +408,7 @@ def test_a_failed_compensation_is_recorded_and_retried_never_dropped(
     clinic.clock.advance(minutes=16)
     with caplog.at_level(logging.WARNING, logger="carebook.saga"):
         assert clinic.cb.sagas.resume() == {"compensating": 1}
-    stuck = clinic.cb.booking_status(clinic.admin, saga.id)
+    stuck = clinic.cb.sagas.status(clinic.admin, saga.id)
     assert (stuck.attempts, stuck.last_error) == (2, "AdapterError")  # one payment wait, one void
     assert timeline(clinic, saga.id)[-1] == "CompensationFailed"
     assert any("compensation void_payment" in r.getMessage() for r in caplog.records)
@@ -421,6 +425,6 @@ def test_with_inline_dispatch_the_saga_events_retry_a_timed_out_payment() -> Non
     clinic = make_saga_clinic(gateway=SimulatedPaymentGateway(mode="timeout"))
     saga = clinic.request(0)  # each call times out once; delivering the events retries it
     assert saga.status is SagaStatus.CONFIRMED
-    assert clinic.cb.booking_status(clinic.admin, saga.id) == saga
+    assert clinic.cb.sagas.status(clinic.admin, saga.id) == saga
     assert clinic.gateway.captured_total() == 50_000
     settled(clinic)

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from carebook import Actor, PromoCode
+from carebook import Actor
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
 from carebook.domain.payments.saga import SagaStatus
 from carebook.ports import PaymentIntent
+from carebook.pricing import PromoCode
 from carebook.testing.saga_world import (
     SECRET,
     SagaClinic,
@@ -76,7 +77,7 @@ def _deliver(clinic: SagaClinic, pattern: Pattern) -> None:
     until no new event appears."""
     delivered: set[object] = set()
     while True:
-        fresh = [e for e in clinic.cb.pending_events(10_000) if e.event_id not in delivered]
+        fresh = [e for e in clinic.cb.events.pending(10_000) if e.event_id not in delivered]
         if not fresh:
             return
         for event in pattern(fresh):
@@ -136,9 +137,7 @@ def test_saga_events_delivered_again_or_out_of_order_end_the_same(
     _deliver(clinic, PATTERNS[pattern])
     assert _state(clinic) == single_delivery
     _deliver(clinic, PATTERNS[pattern])  # and everything once more: nothing moves
-    everything = [
-        e for s in clinic.sagas() for e in clinic.cb.booking_timeline(Actor.admin(), s.id)
-    ]
+    everything = [e for s in clinic.sagas() for e in clinic.cb.sagas.timeline(Actor.admin(), s.id)]
     for event in PATTERNS[pattern](everything):
         clinic.cb.sagas.handle_event(event)
     assert _state(clinic) == single_delivery

@@ -20,10 +20,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from carebook import Actor, CancelAppointment, Carebook, PromoCode
+from carebook import Actor, Carebook
 from carebook.domain.events import Event
 from carebook.domain.payments.saga import BookingSaga
 from carebook.errors import CarebookError, QuotaBelowUsageError
+from carebook.pricing import PromoCode
+from carebook.scheduling import CancelAppointment
 from carebook.services.saga.runtime import CRASH_POINTS
 from carebook.testing.saga_world import (
     SECRET,
@@ -62,7 +64,7 @@ class SagaMachine(RuleBasedStateMachine):
 
     def remember(self) -> None:
         seen = {e.event_id for e in self.events}
-        self.events += [e for e in self.cb.pending_events(10_000) if e.event_id not in seen]
+        self.events += [e for e in self.cb.events.pending(10_000) if e.event_id not in seen]
 
     def advance(self, index: int, mode: str) -> None:
         saga = self.pick(index)
@@ -96,7 +98,7 @@ class SagaMachine(RuleBasedStateMachine):
             )
             before = len(self.clinic.saga_ids)
             try:
-                saga = self.cb.request_booking(Actor.patient(command.patient_id), command)
+                saga = self.cb.sagas.request(Actor.patient(command.patient_id), command)
             except CarebookError:
                 assert len(self.clinic.saga_ids) == before  # a refusal stores nothing
                 continue
@@ -170,7 +172,9 @@ class SagaMachine(RuleBasedStateMachine):
         saga = self.pick(index)
         if saga is not None:
             with contextlib.suppress(CarebookError):  # already cancelled, in the past...
-                self.cb.cancel(ADMIN, CancelAppointment(appointment_id=saga.appointment_id))
+                self.cb.lifecycle.cancel(
+                    ADMIN, CancelAppointment(appointment_id=saga.appointment_id)
+                )
             self.remember()
 
     @rule(

@@ -11,15 +11,9 @@ import pytest
 
 from carebook import (
     Actor,
-    AvailabilityQuery,
-    BookAppointment,
-    CancelAppointment,
     Carebook,
     CarebookConfig,
     Money,
-    PatientKind,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
@@ -31,6 +25,14 @@ from carebook.domain.staffing.forecast import DemandKind
 from carebook.domain.staffing.plan import StaffAvailability, StaffingPlan, StaffingRules
 from carebook.domain.walkins.queue import CheckedIn, CheckIn
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
+from carebook.scheduling import (
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    PatientKind,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 ZONE = "Europe/London"
 WEEK = dt.date(2026, 6, 1)  # a Monday: the week forecast and planned
@@ -97,7 +99,7 @@ def clinic() -> Clinic:
 def book(
     c: Clinic, location: Location, who: Practitioner, patient: Patient, start: pendulum.DateTime
 ) -> None:
-    c.cb.book(
+    c.cb.booking.book(
         ADMIN,
         BookAppointment(
             location_id=location.id,
@@ -119,8 +121,8 @@ def seed_history(c: Clinic) -> None:
         book(c, c.north, c.ben, c.patients[1], local(monday, 9))
         book(c, c.south, c.ana, c.patients[2], local(monday, 13))
         book(c, c.south, c.ben, c.patients[3], local(monday, 17))
-        cancelled = c.cb.patient_appointments(ADMIN, c.patients[3].id)[-1]
-        c.cb.cancel(ADMIN, CancelAppointment(appointment_id=cancelled.id))
+        cancelled = c.cb.queries.patient_appointments(ADMIN, c.patients[3].id)[-1]
+        c.cb.lifecycle.cancel(ADMIN, CancelAppointment(appointment_id=cancelled.id))
 
 
 def test_demand_history_counts_bookings_and_walk_ins_once_and_skips_cancellations(
@@ -178,7 +180,7 @@ def free_starts(c: Clinic, location: Location) -> set[tuple[PractitionerId, int]
     query = AvailabilityQuery(service_ids=(c.visit.id,), window=window, location_ids={location.id})
     return {
         (s.practitioner_id, s.start.in_tz(ZONE).hour)
-        for s in c.cb.search_availability(ADMIN, c.org, query)
+        for s in c.cb.booking.search_availability(ADMIN, c.org, query)
     }
 
 
@@ -190,7 +192,7 @@ def test_applying_a_plan_writes_the_overrides_and_announces_each_practitioner(
     assert plan.coverage_share == pytest.approx(1.0)
     worked = {(a.location_id, a.start_hour) for a in plan.assignments}
     assert worked == {(c.north.id, 8), (c.south.id, 12)}
-    before = len(c.cb.pending_events(10_000))
+    before = len(c.cb.events.pending(10_000))
 
     saved = c.cb.staffing.apply_plan(ADMIN, c.org, plan)
 
@@ -200,7 +202,7 @@ def test_applying_a_plan_writes_the_overrides_and_announces_each_practitioner(
     assert len(at_north) == len(at_south) == 1 and at_north != at_south
     assert {h for _, h in free_starts(c, c.north)} == {8, 9, 10, 11}
     assert {h for _, h in free_starts(c, c.south)} == {12, 13, 14, 15}
-    events = c.cb.pending_events(10_000)[before:]
+    events = c.cb.events.pending(10_000)[before:]
     changed = [e for e in events if isinstance(e, CalendarChanged)]
     assert sorted(e.entity_id for e in changed) == sorted((c.ana.id, c.ben.id))
     assert {e.change for e in changed} == {"staffing_plan"}
@@ -216,7 +218,7 @@ def test_only_an_administrator_plans_or_applies_and_a_refusal_changes_nothing(
 ) -> None:
     c = clinic
     plan = plan_for_monday(c)
-    snapshot = (free_starts(c, c.north), free_starts(c, c.south), len(c.cb.pending_events(10_000)))
+    snapshot = (free_starts(c, c.north), free_starts(c, c.south), len(c.cb.events.pending(10_000)))
     with pytest.raises(ForbiddenError):
         c.cb.staffing.apply_plan(actor, c.org, plan)
     with pytest.raises(ForbiddenError):
@@ -226,14 +228,14 @@ def test_only_an_administrator_plans_or_applies_and_a_refusal_changes_nothing(
     assert (
         free_starts(c, c.north),
         free_starts(c, c.south),
-        len(c.cb.pending_events(10_000)),
+        len(c.cb.events.pending(10_000)),
     ) == snapshot
 
 
 def test_bad_input_is_refused_and_changes_nothing(clinic: Clinic) -> None:
     c = clinic
     plan = plan_for_monday(c)
-    snapshot = (free_starts(c, c.north), free_starts(c, c.south), len(c.cb.pending_events(10_000)))
+    snapshot = (free_starts(c, c.north), free_starts(c, c.south), len(c.cb.events.pending(10_000)))
     with pytest.raises(NotFoundError):
         c.cb.staffing.apply_plan(ADMIN, OrganisationId(uuid.uuid4()), plan)
     stranger = attrs.evolve(plan.problem.staff[0], practitioner_id=PractitionerId(uuid.uuid4()))
@@ -251,5 +253,5 @@ def test_bad_input_is_refused_and_changes_nothing(clinic: Clinic) -> None:
     assert (
         free_starts(c, c.north),
         free_starts(c, c.south),
-        len(c.cb.pending_events(10_000)),
+        len(c.cb.events.pending(10_000)),
     ) == snapshot

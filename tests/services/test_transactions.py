@@ -8,7 +8,13 @@ from typing import Any
 import pendulum
 import pytest
 
-from carebook import Actor, CarebookConfig, ManualClock, StorageError, bootstrap
+from carebook import (
+    Actor,
+    CarebookConfig,
+    ManualClock,
+    StorageError,
+    bootstrap,
+)
 from carebook.builtin.memory import MemoryStorage, MemoryUnitOfWork
 from carebook.errors import TransientStorageError
 from carebook.services.transactions import DEFAULT_ATTEMPTS, run_write

@@ -16,16 +16,10 @@ import pytest
 
 from carebook import (
     Actor,
-    AppointmentStatus,
-    BookAppointment,
-    CancelAppointment,
     ForbiddenError,
     InvalidTransitionError,
     NotFoundError,
-    PatientKind,
     ValidationError,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook.domain.events import Event, WaitTimeChanged
 from carebook.domain.walkins.queue import (
@@ -37,6 +31,14 @@ from carebook.domain.walkins.queue import (
     QueueStatus,
 )
 from carebook.errors import IdempotencyConflictError
+from carebook.scheduling import (
+    AppointmentStatus,
+    BookAppointment,
+    CancelAppointment,
+    PatientKind,
+    WeeklyHours,
+    WorkingPlan,
+)
 from carebook.serialization import event_to_json
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic
 
@@ -54,13 +56,13 @@ def minutes_of(outcome: CheckInOutcome) -> int:
 
 
 def waits(clinic: WalkInClinic) -> list[WaitTimeChanged]:
-    return [e for e in clinic.cb.pending_events(1000) if isinstance(e, WaitTimeChanged)]
+    return [e for e in clinic.cb.events.pending(1000) if isinstance(e, WaitTimeChanged)]
 
 
 def book(clinic: WalkInClinic, practitioner_index: int, start: pendulum.DateTime) -> None:
-    """A booked (not yet arrived) appointment, made by staff through cb.book."""
+    """A booked (not yet arrived) appointment, made by staff through cb.booking.book."""
     patient = clinic.new_patient(PatientKind.RETURNING)
-    clinic.cb.book(
+    clinic.cb.booking.book(
         clinic.staff,
         BookAppointment(
             location_id=clinic.loc.id,
@@ -196,7 +198,7 @@ def test_checking_in_for_a_booked_appointment_marks_it_arrived_and_queues_it(
 ) -> None:
     book(clinic, 0, T0.add(hours=2, minutes=30))  # 10:30
     patient = clinic.patients[-1]
-    [appointment] = clinic.cb.patient_appointments(Actor.system(), patient.id)
+    [appointment] = clinic.cb.queries.patient_appointments(Actor.system(), patient.id)
     clinic.on_duty(clinic.at()[0])
     outcome = reserved(
         clinic.cb.walkins.check_in(
@@ -212,15 +214,15 @@ def test_checking_in_for_a_booked_appointment_marks_it_arrived_and_queues_it(
     assert outcome.appointment.status is AppointmentStatus.ARRIVED
     assert outcome.entry.walk_in is False and outcome.entry.channel is CheckInChannel.APP
     assert outcome.wait_minutes == 90
-    types = [e.type for e in clinic.cb.pending_events(1000)][-2:]
+    types = [e.type for e in clinic.cb.events.pending(1000)][-2:]
     assert types == ["PatientArrived", "WaitTimeChanged"]
 
 
 def test_the_plain_lifecycle_check_in_queues_the_patient_too(clinic: WalkInClinic) -> None:
     book(clinic, 0, T0.add(hours=2, minutes=30))
     patient = clinic.patients[-1]
-    [appointment] = clinic.cb.patient_appointments(Actor.system(), patient.id)
-    clinic.cb.check_in(Actor.patient(patient.id), appointment.id)
+    [appointment] = clinic.cb.queries.patient_appointments(Actor.system(), patient.id)
+    clinic.cb.lifecycle.check_in(Actor.patient(patient.id), appointment.id)
     [entry] = clinic.cb.walkins.queue(clinic.staff, clinic.loc.id)
     assert (entry.appointment_id, entry.channel) == (appointment.id, CheckInChannel.APP)
     assert waits(clinic)[-1].cause == "check_in"
@@ -234,10 +236,10 @@ def test_sessions_move_the_queue_and_teach_the_visit_length(clinic: WalkInClinic
     clinic.on_duty(practitioner)
     patient = clinic.patients[0]  # new: 30 minutes reserved
     outcome = reserved(clinic.walk_in(patient))
-    clinic.cb.start_session(clinic.staff, outcome.appointment.id)
+    clinic.cb.lifecycle.start_session(clinic.staff, outcome.appointment.id)
     assert clinic.cb.walkins.queue(clinic.staff, clinic.loc.id)[0].status is QueueStatus.IN_SESSION
     clinic.clock.advance(minutes=40)
-    clinic.cb.complete_session(clinic.staff, outcome.appointment.id)
+    clinic.cb.lifecycle.complete_session(clinic.staff, outcome.appointment.id)
     assert clinic.cb.walkins.queue(clinic.staff, clinic.loc.id) == []
     assert [w.cause for w in waits(clinic)][-3:] == [
         "check_in",
@@ -264,7 +266,7 @@ def test_leaving_the_queue_cancels_the_reservation(clinic: WalkInClinic) -> None
     outcome = reserved(clinic.walk_in(patient, actor=Actor.patient(patient.id)))
     left = clinic.cb.walkins.leave_queue(Actor.patient(patient.id), outcome.entry.id)
     assert left.status is QueueStatus.LEFT
-    appointment = clinic.cb.get_appointment(clinic.staff, outcome.appointment.id)
+    appointment = clinic.cb.queries.get_appointment(clinic.staff, outcome.appointment.id)
     assert (appointment.status, appointment.cancel_reason) == (
         AppointmentStatus.CANCELLED,
         "left_queue",
@@ -278,7 +280,9 @@ def test_leaving_the_queue_cancels_the_reservation(clinic: WalkInClinic) -> None
 def test_cancelling_a_queued_appointment_updates_the_queue(clinic: WalkInClinic) -> None:
     clinic.on_duty(clinic.at()[0])
     outcome = reserved(clinic.walk_in(clinic.patients[1]))
-    clinic.cb.cancel(clinic.staff, CancelAppointment(appointment_id=outcome.appointment.id))
+    clinic.cb.lifecycle.cancel(
+        clinic.staff, CancelAppointment(appointment_id=outcome.appointment.id)
+    )
     assert clinic.cb.walkins.queue(clinic.staff, clinic.loc.id) == []
     assert waits(clinic)[-1].cause == "cancelled"
 
@@ -332,7 +336,7 @@ def test_a_waiting_patient_not_seen_after_the_grace_is_a_no_show(clinic: WalkInC
     clinic.clock.advance(seconds=1)
     result = clinic.cb.walkins.sweep(Actor.system(), clinic.org.id)
     assert result.no_shows == (outcome.entry.id,)
-    appointment = clinic.cb.get_appointment(clinic.staff, outcome.appointment.id)
+    appointment = clinic.cb.queries.get_appointment(clinic.staff, outcome.appointment.id)
     assert appointment.cancel_reason == "no_show"
     assert waits(clinic)[-1].cause == "no_show"
     with pytest.raises(ForbiddenError):
@@ -343,13 +347,13 @@ def test_no_show_waits_while_the_practitioner_is_behind(clinic: WalkInClinic) ->
     clinic.on_duty(clinic.at()[0])
     first = reserved(clinic.walk_in(clinic.patients[1]))  # 09:00-09:15
     second = reserved(clinic.walk_in(clinic.patients[3]))  # 09:15-09:30
-    clinic.cb.start_session(clinic.staff, first.appointment.id)
+    clinic.cb.lifecycle.start_session(clinic.staff, first.appointment.id)
     clinic.clock.advance(minutes=40)  # the 15-minute session is still running
     result = clinic.cb.walkins.sweep(Actor.system(), clinic.org.id)
     assert result.no_shows == () and result.behind == (clinic.at()[0].id,)
     assert waits(clinic)[-1].cause == "behind_schedule"
     assert waits(clinic)[-1].wait_minutes == 5 + 15  # overrun + the waiting patient
-    clinic.cb.complete_session(clinic.staff, first.appointment.id)
+    clinic.cb.lifecycle.complete_session(clinic.staff, first.appointment.id)
     clinic.clock.advance(minutes=15)
     assert clinic.cb.walkins.sweep(Actor.system(), clinic.org.id).no_shows == (second.entry.id,)
 

@@ -9,20 +9,22 @@ import pytest
 
 from carebook import (
     Actor,
-    BookAppointment,
-    Closure,
-    ClosureKind,
     ForbiddenError,
     Interval,
     LocationId,
     NotFoundError,
     PatientId,
-    PatientKind,
     RuleRejectedError,
     ValidationError,
 )
 from carebook.domain.walkins.queue import CheckedIn, CheckIn, CheckInChannel
 from carebook.errors import AlreadyCheckedInError, CarebookError
+from carebook.scheduling import (
+    BookAppointment,
+    Closure,
+    ClosureKind,
+    PatientKind,
+)
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic
 
 
@@ -98,7 +100,7 @@ def test_a_duplicate_check_in_is_refused(clinic: WalkInClinic) -> None:
     assert isinstance(error, AlreadyCheckedInError) and error.reason_code == "already_checked_in"
     # Checked in as a walk-in, the patient may not check in for a booking as well.
     patient = clinic.new_patient(PatientKind.RETURNING)
-    booking = clinic.cb.book(
+    booking = clinic.cb.booking.book(
         clinic.staff,
         BookAppointment(
             location_id=clinic.loc.id,
@@ -129,7 +131,7 @@ def test_a_location_without_walk_ins_refuses_check_ins(clinic: WalkInClinic) -> 
 def test_checking_in_for_someone_elses_appointment_is_refused() -> None:
     clinic = make_walkin_clinic(patients=4)
     owner, intruder = clinic.patients[1], clinic.patients[3]
-    appointment = clinic.cb.book(
+    appointment = clinic.cb.booking.book(
         clinic.staff,
         BookAppointment(
             location_id=clinic.loc.id,

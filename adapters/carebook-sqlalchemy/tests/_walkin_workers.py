@@ -17,7 +17,14 @@ from multiprocessing.synchronize import Barrier
 import pendulum
 
 import carebook
-from carebook import Actor, CarebookConfig, CarebookError, LocationId, ManualClock, PatientId
+from carebook import (
+    Actor,
+    CarebookConfig,
+    CarebookError,
+    LocationId,
+    ManualClock,
+    PatientId,
+)
 from carebook.domain.walkins.queue import CheckedIn, CheckIn, CheckInChannel
 
 __all__ = ["walk_in"]

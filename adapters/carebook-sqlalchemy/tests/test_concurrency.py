@@ -41,29 +41,31 @@ from sqlalchemy.exc import IntegrityError
 
 from carebook import (
     Actor,
-    Appointment,
     AppointmentId,
-    AppointmentStatus,
-    BookAppointment,
     Carebook,
     CarebookConfig,
     CarebookError,
     ConflictError,
-    HoldSlot,
-    Location,
     ManualClock,
     Money,
-    Organisation,
     PatientId,
-    Practitioner,
     RuleRejectedError,
-    Service,
     SlotUnavailableError,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook import bootstrap as carebook_bootstrap
 from carebook.domain import events as ev
+from carebook.scheduling import (
+    Appointment,
+    AppointmentStatus,
+    BookAppointment,
+    HoldSlot,
+    Location,
+    Organisation,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
 from carebook_sqlalchemy import SqlStorage
 from carebook_sqlalchemy.engine import make_engine
 from carebook_sqlalchemy.errors import translate
@@ -653,7 +655,7 @@ class HoldClinic:
             ),
             clock=ManualClock(now),
         )
-        cb.pending_events(1)  # connect now, not inside the race
+        cb.events.pending(1)  # connect now, not inside the race
         self.opened.append(cb)
         return cb
 
@@ -673,7 +675,7 @@ class HoldClinic:
         doctor: int = 0,
         laser: bool = False,
     ) -> Appointment:
-        return cb.hold(
+        return cb.booking.hold(
             self.staff,
             HoldSlot(
                 location_id=self.loc.id,
@@ -694,7 +696,7 @@ class HoldClinic:
         laser: bool = False,
         hold_id: AppointmentId | None = None,
     ) -> Appointment:
-        return cb.book(
+        return cb.booking.book(
             self.staff,
             BookAppointment(
                 location_id=self.loc.id,
@@ -828,7 +830,7 @@ def test_an_expired_hold_and_the_hold_that_replaced_it_confirmed_at_once_book_on
         assert occupying_at(holds.url, start) == [(str(held_b[n].id), "booked")]
     with connect(holds.url) as connection:
         assert overlapping_pairs(connection) == NO_OVERLAPS
-    assert sorted(later.expire_holds(Actor.system())) == sorted(a.id for a in held_a)
+    assert sorted(later.lifecycle.expire_holds(Actor.system())) == sorted(a.id for a in held_a)
     assert all(holds.stored(a.id).cancel_reason == "hold_expired" for a in held_a)
 
 
@@ -906,7 +908,7 @@ def test_one_hold_confirmed_twice_at_once_is_booked_once(holds: HoldClinic) -> N
         # after (a booked appointment cannot be booked again): both are conflicts.
         assert isinstance(lost[0], ConflictError), repr(lost[0])
         assert occupying_at(holds.url, start) == [(str(held[n].id), "booked")]
-    booked_events = [e for e in setup.pending_events(1000) if isinstance(e, ev.AppointmentBooked)]
+    booked_events = [e for e in setup.events.pending(1000) if isinstance(e, ev.AppointmentBooked)]
     assert sorted(e.appointment_id for e in booked_events) == sorted(h.id for h in held)
 
 
@@ -1010,7 +1012,7 @@ def test_concurrent_retries_with_one_idempotency_key_all_get_the_same_appointmen
             idempotency_key=f"retry-{n}",
         )
         clients = [holds.open(NOW) for _ in range(4)]
-        outcomes = race(*(partial(c.book, holds.staff, command) for c in clients))
+        outcomes = race(*(partial(c.booking.book, holds.staff, command) for c in clients))
         ids = {o.id if isinstance(o, Appointment) else repr(o) for o in outcomes}
         assert len(ids) == 1, ids
         assert all(isinstance(o, Appointment) for o in outcomes), ids

@@ -16,7 +16,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import carebook_sqlalchemy.engine as engine_module
-from carebook import Actor, CarebookConfig, ManualClock, bootstrap
+from carebook import (
+    Actor,
+    CarebookConfig,
+    ManualClock,
+    bootstrap,
+)
 from carebook.domain.ids import OrganisationId
 from carebook.errors import TransientStorageError
 from carebook_sqlalchemy import SqlStorage

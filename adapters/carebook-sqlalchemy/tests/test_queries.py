@@ -34,14 +34,12 @@ from sqlalchemy import Engine, event, make_url
 import carebook
 from carebook import (
     Actor,
-    AvailabilityQuery,
-    BookAppointment,
     Carebook,
     CarebookConfig,
     ManualClock,
     Money,
-    Slot,
 )
+from carebook.scheduling import AvailabilityQuery, BookAppointment, Slot
 from carebook.testing.scenarios import AvailabilityScenario, availability_scenario
 from carebook_sqlalchemy import SqlStorage
 
@@ -158,7 +156,7 @@ def test_search_costs_one_busy_query_and_a_constant_calendar_for_5_or_50_practit
     for size, scenario in built.items():
         for cached in (False, True):  # the first search decodes the calendar, the next reuses it
             with statements(engine_of(cb)) as seen:
-                result = cb.search_availability(
+                result = cb.booking.search_availability(
                     Actor.system(), scenario.organisation_id, scenario.query
                 )
             assert len(result) > 0
@@ -175,11 +173,13 @@ def test_a_calendar_change_is_seen_by_the_next_search(
 ) -> None:
     cb, built = scenarios
     scenario = built[5]
-    before = cb.search_availability(Actor.system(), scenario.organisation_id, scenario.query)
+    before = cb.booking.search_availability(
+        Actor.system(), scenario.organisation_id, scenario.query
+    )
     query = room_service(cb, scenario)  # adds rooms and a service: the calendar changes
 
     with statements(engine_of(cb)) as seen:
-        after = cb.search_availability(Actor.system(), scenario.organisation_id, query)
+        after = cb.booking.search_availability(Actor.system(), scenario.organisation_id, query)
 
     assert len(after) > 0 and len(before) > 0
     assert len(calendar_statements(seen)) == len(CALENDAR_TABLES), "reloaded, not reused"
@@ -194,7 +194,7 @@ def test_search_with_rooms_and_a_patient_still_costs_one_busy_query(
         query = room_service(cb, scenario)
         patient = cb.admin.register_patient(Actor.admin(), organisation_id=scenario.organisation_id)
         with statements(engine_of(cb)) as seen:
-            result = cb.search_availability(
+            result = cb.booking.search_availability(
                 Actor.patient(patient.id), scenario.organisation_id, query
             )
         assert len(result) > 0
@@ -219,9 +219,9 @@ def book_first_free_slot(cb: Carebook, built: AvailabilityScenario) -> list[str]
     """Book a free slot of the scenario as staff; the statements the booking sent.
 
     The search before the booking decodes (and caches) the calendar, as a client's would."""
-    slot: Slot = cb.search_availability(Actor.system(), built.organisation_id, built.query).first()[
-        0
-    ]
+    slot: Slot = cb.booking.search_availability(
+        Actor.system(), built.organisation_id, built.query
+    ).first()[0]
     patient = cb.admin.register_patient(Actor.admin(), organisation_id=built.organisation_id)
     command = BookAppointment(
         location_id=slot.location_id,
@@ -232,7 +232,7 @@ def book_first_free_slot(cb: Carebook, built: AvailabilityScenario) -> list[str]
         idempotency_key=uuid.uuid4().hex,
     )
     with statements(engine_of(cb)) as seen:
-        booked = cb.book(Actor.staff(slot.location_id), command)
+        booked = cb.booking.book(Actor.staff(slot.location_id), command)
     assert booked.start == slot.start
     return seen
 

@@ -48,7 +48,7 @@ def _race(
         start.wait()
         for command in commands[index::THREADS]:
             try:
-                saga = clinic.cb.request_booking(Actor.patient(command.patient_id), command)
+                saga = clinic.cb.sagas.request(Actor.patient(command.patient_id), command)
             except RuleRejectedError as refusal:
                 with lock:
                     refused.append(refusal.reason_code)
@@ -100,7 +100,7 @@ def test_under_reject_the_bookings_past_the_quota_are_refused_and_leave_nothing(
 def test_a_promo_code_limited_to_10_uses_is_used_exactly_10_times_under_a_race(
     clinic: SagaClinic,
 ) -> None:
-    from carebook import PromoCode
+    from carebook.pricing import PromoCode
 
     admin, org = Actor.admin(), clinic.org.id
     clinic.cb.pricing.create_promo_code(

@@ -93,7 +93,7 @@ def _worker(
     cb.sagas.set_crashpoint(crashpoint)
     for n in range(BOOKINGS):
         command = clinic.command(n, discounted=n % 2 == 0, key=f"crash-{n}")
-        cb.request_booking(Actor.patient(command.patient_id), command)
+        cb.sagas.request(Actor.patient(command.patient_id), command)
     os._exit(0)  # the point was passed fewer than ``hit`` times: no crash this run
 
 
@@ -125,7 +125,7 @@ def _run(tmp_path: Path, point: str, run: int, pg_url: str | None = None) -> int
     assert isinstance(storage, SqlStorage)
     try:
         cb.sagas.resume()
-        cb.dispatch()
+        cb.events.dispatch()
         sagas = _sagas(storage, setup.org.id)
         assert len(sagas) >= 1
         assert money_problems(sagas, gateway, settled=True) == []
@@ -140,7 +140,7 @@ def _run(tmp_path: Path, point: str, run: int, pg_url: str | None = None) -> int
                     assert (last, hold.status.value) == ("BookingConfirmed", "booked")
                 else:
                     assert (last, hold.status.value) == ("BookingFailed", "cancelled")
-        assert cb.pending_events() == []  # every event of every step was published
+        assert cb.events.pending() == []  # every event of every step was published
         discounted = [s for s in sagas if s.status is SagaStatus.CONFIRMED and s.quota_day]
         assert cb.pricing.quota(Actor.admin(), setup.org.id).used == len(discounted)
     finally:

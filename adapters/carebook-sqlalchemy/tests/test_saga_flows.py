@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from carebook import Actor, Patient, SagaStatus
+from carebook import Actor
 from carebook.builtin.payments import SimulatedPaymentGateway
+from carebook.payments import SagaStatus
+from carebook.scheduling import Patient
 from carebook.testing.saga_world import SagaClinic, make_saga_clinic, money_problems
 from carebook_sqlalchemy import SqlStorage
 
@@ -39,7 +41,7 @@ def test_a_birthday_booking_is_discounted_paid_and_confirmed(clinic: SagaClinic)
     clinic.patients[0] = her  # slot 0 is hers; today (2 June in Kolkata) is her birthday
     saga = clinic.request(0)
     assert (saga.status, saga.discount, saga.amount) == (SagaStatus.CONFIRMED, "birthday", 44_000)
-    types = [e.type for e in clinic.cb.booking_timeline(Actor.patient(her.id), saga.id)]
+    types = [e.type for e in clinic.cb.sagas.timeline(Actor.patient(her.id), saga.id)]
     assert types[-3:] == ["PaymentCompleted", "AppointmentBooked", "BookingConfirmed"]
     assert clinic.cb.pricing.quota(ADMIN, clinic.org.id).used == 1
     assert clinic.cb.sagas.resume() == {}
@@ -47,7 +49,7 @@ def test_a_birthday_booking_is_discounted_paid_and_confirmed(clinic: SagaClinic)
 
 
 def test_a_declined_booking_gives_back_its_quota_and_its_promo_use(db_url: str) -> None:
-    from carebook import PromoCode
+    from carebook.pricing import PromoCode
 
     gateway = SimulatedPaymentGateway(mode="fail")
     clinic = make_saga_clinic(storage=SqlStorage(db_url, migrate=True), gateway=gateway)

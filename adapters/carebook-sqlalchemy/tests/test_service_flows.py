@@ -21,34 +21,36 @@ import pytest
 import carebook
 from carebook import (
     Actor,
-    Appointment,
     AppointmentId,
-    AppointmentStatus,
-    AvailabilityQuery,
-    BookAppointment,
-    CancelAppointment,
     Carebook,
     CarebookConfig,
     Event,
-    HoldSlot,
     IdempotencyConflictError,
     Interval,
-    Location,
     ManualClock,
     Money,
-    Organisation,
-    Patient,
-    Practitioner,
     RuleRejectedError,
-    Service,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
 from carebook.domain.scheduling.appointment import SessionStatus
 from carebook.ports import Notification, Notifier
+from carebook.scheduling import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityQuery,
+    BookAppointment,
+    CancelAppointment,
+    HoldSlot,
+    Location,
+    Organisation,
+    Patient,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
 """Monday 08:00 UTC; Europe/London is on UTC until the end of March."""
@@ -131,10 +133,12 @@ class World:
     def book(
         self, patient: Patient, start: pendulum.DateTime, *, actor: Actor | None = None
     ) -> Appointment:
-        return self.cb.book(actor or Actor.patient(patient.id), self.command(patient, start))
+        return self.cb.booking.book(
+            actor or Actor.patient(patient.id), self.command(patient, start)
+        )
 
     def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
-        return self.cb.hold(
+        return self.cb.booking.hold(
             Actor.patient(patient.id),
             HoldSlot(
                 location_id=self.loc.id,
@@ -153,16 +157,20 @@ class World:
             practitioner_ids={self.pr.id},
             patient_id=patient.id if patient else None,
         )
-        found = (cb or self.cb).search_availability(Actor.system(), self.org.id, query)
+        found = (cb or self.cb).booking.search_availability(Actor.system(), self.org.id, query)
         return [slot.start for slot in found]
 
     def appointments(self, cb: Carebook | None = None) -> list[Appointment]:
         """Every appointment of every patient, as stored."""
         reader = cb or self.cb
-        return [a for p in self.patients for a in reader.patient_appointments(Actor.system(), p.id)]
+        return [
+            a
+            for p in self.patients
+            for a in reader.queries.patient_appointments(Actor.system(), p.id)
+        ]
 
     def snapshot(self) -> tuple[list[Appointment], list[Event]]:
-        return self.appointments(), self.cb.pending_events(1000)
+        return self.appointments(), self.cb.events.pending(1000)
 
     @property
     def sent(self) -> list[Notification]:
@@ -225,15 +233,15 @@ def test_a_searched_slot_is_booked_and_no_longer_offered(world: World) -> None:
     query = AvailabilityQuery(
         service_ids=(w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=w.alice.id
     )
-    result = w.cb.search_availability(Actor.patient(w.alice.id), w.org.id, query)
+    result = w.cb.booking.search_availability(Actor.patient(w.alice.id), w.org.id, query)
     slot = result.first(3)[2]
     assert slot.start == at(9, 30)  # the third start on the 15-minute grid from 09:00
     booked = w.book(w.alice, slot.start)
 
     assert (booked.start, booked.end) == (slot.start, slot.end)
     assert booked.status is AppointmentStatus.PENDING  # patients' bookings wait for reception
-    assert w.cb.get_appointment(Actor.patient(w.alice.id), booked.id) == booked
-    assert w.another().get_appointment(Actor.system(), booked.id) == booked  # it is stored
+    assert w.cb.queries.get_appointment(Actor.patient(w.alice.id), booked.id) == booked
+    assert w.another().queries.get_appointment(Actor.system(), booked.id) == booked  # it is stored
     assert slot.start not in w.starts()
     assert slot.start not in w.starts(cb=w.another())
 
@@ -257,17 +265,17 @@ def test_double_booking_is_refused_as_practitioner_busy_and_changes_nothing(
 def test_an_idempotent_retry_returns_the_same_appointment(world: World) -> None:
     w = world
     command = w.command(w.alice, at(10), key="client-key-1")
-    first = w.cb.book(Actor.patient(w.alice.id), command)
+    first = w.cb.booking.book(Actor.patient(w.alice.id), command)
     before = w.snapshot()
 
-    again = w.cb.book(Actor.patient(w.alice.id), command)
-    elsewhere = w.another().book(Actor.patient(w.alice.id), command)  # another process
+    again = w.cb.booking.book(Actor.patient(w.alice.id), command)
+    elsewhere = w.another().booking.book(Actor.patient(w.alice.id), command)  # another process
 
     assert again == first
     assert elsewhere == first
     assert w.snapshot() == before  # nothing new stored, no second event
     with pytest.raises(IdempotencyConflictError):
-        w.cb.book(Actor.patient(w.alice.id), attrs.evolve(command, start=at(11)))
+        w.cb.booking.book(Actor.patient(w.alice.id), attrs.evolve(command, start=at(11)))
     assert w.snapshot() == before
 
 
@@ -281,37 +289,37 @@ def test_a_hold_is_converted_by_booking_with_its_id(world: World) -> None:
     assert held.hold_expires_at == T0.add(minutes=10)
     assert at(10) not in w.starts(w.bob)
 
-    booked = w.cb.book(w.staff, w.command(w.alice, at(10), hold_id=held.id))
+    booked = w.cb.booking.book(w.staff, w.command(w.alice, at(10), hold_id=held.id))
 
     assert (booked.id, booked.status) == (held.id, AppointmentStatus.BOOKED)
     assert booked.hold_expires_at is None
     assert w.appointments() == [booked]
     w.clock.advance(minutes=30)  # long past the hold time: the booking keeps its slot
-    assert w.cb.expire_holds(Actor.system()) == []
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []
     assert at(10) not in w.starts()
-    (booked_event,) = of_type(w.cb.pending_events(1000), ev.AppointmentBooked)
+    (booked_event,) = of_type(w.cb.events.pending(1000), ev.AppointmentBooked)
     assert booked_event.appointment_id == held.id
 
 
 def test_an_expired_hold_frees_the_slot_and_expire_holds_cancels_it(world: World) -> None:
     w = world
     held = w.hold(w.alice, at(10))
-    assert w.cb.expire_holds(Actor.system()) == []  # still live
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []  # still live
 
     w.clock.advance(minutes=10)  # half-open: the hold ends at exactly ten minutes
     assert at(10) in w.starts(w.bob)
     bobs = w.book(w.bob, at(10))
 
-    expired = w.cb.expire_holds(Actor.system(), correlation_id="sweep-1")
+    expired = w.cb.lifecycle.expire_holds(Actor.system(), correlation_id="sweep-1")
 
     assert expired == [held.id]
-    after = w.cb.get_appointment(Actor.system(), held.id)
+    after = w.cb.queries.get_appointment(Actor.system(), held.id)
     assert (after.status, after.cancel_reason) == (AppointmentStatus.CANCELLED, "hold_expired")
-    (cancelled,) = of_type(w.cb.pending_events(1000), ev.AppointmentCancelled)
+    (cancelled,) = of_type(w.cb.events.pending(1000), ev.AppointmentCancelled)
     assert (cancelled.appointment_id, cancelled.reason) == (held.id, "hold_expired")
     assert cancelled.correlation_id == "sweep-1"
-    assert w.cb.get_appointment(Actor.system(), bobs.id) == bobs  # untouched
-    assert w.cb.expire_holds(Actor.system()) == []
+    assert w.cb.queries.get_appointment(Actor.system(), bobs.id) == bobs  # untouched
+    assert w.cb.lifecycle.expire_holds(Actor.system()) == []
 
 
 def test_booking_with_an_expired_hold_is_refused_as_hold_expired(world: World) -> None:
@@ -321,7 +329,7 @@ def test_booking_with_an_expired_hold_is_refused_as_hold_expired(world: World) -
     before = w.snapshot()
 
     with pytest.raises(RuleRejectedError) as caught:
-        w.cb.book(Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=held.id))
+        w.cb.booking.book(Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=held.id))
 
     assert caught.value.reason_code == "hold_expired"
     assert w.snapshot() == before
@@ -335,24 +343,24 @@ def test_the_full_lifecycle_from_booking_to_a_completed_session(world: World) ->
     booked = w.book(w.alice, at(10))
     assert booked.status is AppointmentStatus.PENDING
 
-    confirmed = w.cb.confirm(w.staff, booked.id)
+    confirmed = w.cb.lifecycle.confirm(w.staff, booked.id)
     assert confirmed.status is AppointmentStatus.BOOKED
     w.clock.set(at(9, 50))
-    arrived = w.cb.check_in(Actor.patient(w.alice.id), booked.id)
+    arrived = w.cb.lifecycle.check_in(Actor.patient(w.alice.id), booked.id)
     assert arrived.status is AppointmentStatus.ARRIVED
     w.clock.set(at(10, 1))
-    started = w.cb.start_session(w.staff, booked.id)
+    started = w.cb.lifecycle.start_session(w.staff, booked.id)
     assert started.session is not None
     assert started.session.status is SessionStatus.IN_PROGRESS
     w.clock.set(at(10, 29))
-    done = w.cb.complete_session(w.staff, booked.id)
+    done = w.cb.lifecycle.complete_session(w.staff, booked.id)
 
     assert done.status is AppointmentStatus.FULFILLED
     assert done.version == booked.version + 4
-    assert w.another().get_appointment(Actor.system(), booked.id) == done
+    assert w.another().queries.get_appointment(Actor.system(), booked.id) == done
     kinds = [
         type(e)
-        for e in w.cb.pending_events(1000)
+        for e in w.cb.events.pending(1000)
         if getattr(e, "appointment_id", None) == booked.id
     ]
     assert kinds == [
@@ -371,13 +379,15 @@ def test_cancelling_frees_the_slot_for_someone_else(world: World) -> None:
     booked = w.book(w.alice, at(10))
     assert at(10) not in w.starts()
 
-    cancelled = w.cb.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
+    cancelled = w.cb.lifecycle.cancel(
+        Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id)
+    )
 
     assert cancelled.status is AppointmentStatus.CANCELLED
     assert at(10) in w.starts()
     bobs = w.book(w.bob, at(10))
     assert bobs.start == at(10)
-    (event,) = of_type(w.cb.pending_events(1000), ev.AppointmentCancelled)
+    (event,) = of_type(w.cb.events.pending(1000), ev.AppointmentCancelled)
     assert (event.appointment_id, event.reason, event.by) == (
         booked.id,
         "patient_request",
@@ -414,23 +424,23 @@ def test_events_reach_the_outbox_and_dispatch_marks_them(world: World) -> None:
     assert isinstance(publisher, InProcessPublisher)
     seen: list[Event] = []
     publisher.subscribe(seen.append)
-    setup = w.cb.pending_events(1000)
+    setup = w.cb.events.pending(1000)
     assert setup and all(isinstance(e, ev.CalendarChanged) for e in setup)
 
     booked = w.book(w.alice, at(10))
 
-    pending = w.cb.pending_events(1000)
+    pending = w.cb.events.pending(1000)
     assert pending[: len(setup)] == setup
     assert [e.appointment_id for e in of_type(pending, ev.AppointmentBooked)] == [booked.id]
-    assert w.another().pending_events(1000) == pending  # committed: every process sees it
+    assert w.another().events.pending(1000) == pending  # committed: every process sees it
     assert seen == []
 
-    assert w.cb.dispatch() == len(pending)
+    assert w.cb.events.dispatch() == len(pending)
 
     assert [e.event_id for e in seen] == [e.event_id for e in pending]  # commit order
-    assert w.cb.pending_events() == []
-    assert w.another().pending_events() == []
-    assert w.cb.dispatch() == 0
+    assert w.cb.events.pending() == []
+    assert w.another().events.pending() == []
+    assert w.cb.events.dispatch() == 0
     assert len(seen) == len(pending)
 
 
@@ -440,10 +450,10 @@ def test_notifications_are_sent_once_however_often_dispatch_runs(db_url: str) ->
         booked = w.book(w.alice, at(10))
 
         assert [(n.kind, n.appointment_id) for n in w.sent] == [("appointment_booked", booked.id)]
-        assert w.cb.dispatch() == 0
-        assert w.cb.dispatch() == 0
+        assert w.cb.events.dispatch() == 0
+        assert w.cb.events.dispatch() == 0
         assert len(w.sent) == 1
-        assert w.cb.pending_events() == []
+        assert w.cb.events.pending() == []
     finally:
         w.cb.close()
 
@@ -468,24 +478,24 @@ def test_a_redelivered_event_never_notifies_twice_even_from_another_carebook(db_
     first, second = RecordingNotifier(), FlakyNotifier()
     w = make_world(db_url, dispatch="manual", notifiers={"first": first, "second": second})
     try:
-        w.cb.dispatch()  # the set-up's calendar events
+        w.cb.events.dispatch()  # the set-up's calendar events
         booked = w.book(w.alice, at(10))
 
-        assert w.cb.dispatch() == 0  # "second" failed: the event stays pending
+        assert w.cb.events.dispatch() == 0  # "second" failed: the event stays pending
         assert [n.appointment_id for n in first.sent] == [booked.id]
         assert second.sent == []
-        (pending,) = w.cb.pending_events()
+        (pending,) = w.cb.events.pending()
 
         again_first, again_second = RecordingNotifier(), RecordingNotifier()
         other = w.another(notifiers={"first": again_first, "second": again_second})
-        assert other.dispatch() == 1
-        assert other.dispatch() == 0
-        assert w.cb.dispatch() == 0
+        assert other.events.dispatch() == 1
+        assert other.events.dispatch() == 0
+        assert w.cb.events.dispatch() == 0
 
         assert again_first.sent == []  # "first" already sent this one: not again
         assert [n.event_id for n in again_second.sent] == [pending.event_id]
         assert [n.appointment_id for n in first.sent] == [booked.id]
-        assert w.cb.pending_events() == []
+        assert w.cb.events.pending() == []
     finally:
         for cb in (w.cb, *w.others):
             cb.close()
@@ -496,7 +506,7 @@ def test_two_carebooks_dispatching_at_once_notify_each_booking_once(db_url: str)
     event twice (delivery is at least once), but the inbox lets each notification out once."""
     w = make_world(db_url, dispatch="manual")
     try:
-        w.cb.dispatch()
+        w.cb.events.dispatch()
         patients = [
             w.cb.admin.register_patient(Actor.admin(), organisation_id=w.org.id) for _ in range(8)
         ]
@@ -509,7 +519,7 @@ def test_two_carebooks_dispatching_at_once_notify_each_booking_once(db_url: str)
         def drain(cb: Carebook) -> None:
             try:
                 barrier.wait(timeout=30)
-                cb.dispatch()
+                cb.events.dispatch()
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
@@ -523,7 +533,7 @@ def test_two_carebooks_dispatching_at_once_notify_each_booking_once(db_url: str)
         sent = [n for notifier in notifiers for n in notifier.sent]
         assert sorted(str(n.appointment_id) for n in sent) == sorted(str(b.id) for b in booked)
         assert len({n.event_id for n in sent}) == len(booked)
-        assert w.cb.pending_events() == []
+        assert w.cb.events.pending() == []
     finally:
         for cb in (w.cb, *w.others):
             cb.close()

@@ -20,17 +20,15 @@ from sqlalchemy import Engine, event
 
 from carebook import (
     Actor,
-    Appointment,
-    AppointmentStatus,
     NotFoundError,
     PatientId,
-    PatientKind,
     RuleRejectedError,
 )
 from carebook.domain.events import WaitTimeChanged
 from carebook.domain.instants import to_epoch
 from carebook.domain.walkins.queue import CheckedIn, CheckInOutcome, NoAvailability, QueueStatus
 from carebook.errors import AlreadyCheckedInError
+from carebook.scheduling import Appointment, AppointmentStatus, PatientKind
 from carebook.testing.walkin_world import T0, WalkInClinic, make_walkin_clinic
 from carebook_sqlalchemy import SqlStorage
 
@@ -57,7 +55,7 @@ def reserved(outcome: CheckInOutcome) -> CheckedIn:
 
 
 def causes(clinic: WalkInClinic) -> list[str]:
-    return [e.cause for e in clinic.cb.pending_events(1000) if isinstance(e, WaitTimeChanged)]
+    return [e.cause for e in clinic.cb.events.pending(1000) if isinstance(e, WaitTimeChanged)]
 
 
 def assert_no_shared_time(appointments: list[Appointment]) -> None:
@@ -82,9 +80,9 @@ def test_a_walk_in_morning_is_stored_and_read_back(clinic: WalkInClinic) -> None
     assert (returning.appointment.end - returning.appointment.start).in_minutes() == 15
     assert returning.wait_minutes == 30
     clinic.on_duty(second)
-    clinic.cb.start_session(clinic.staff, new.appointment.id)
+    clinic.cb.lifecycle.start_session(clinic.staff, new.appointment.id)
     clinic.clock.advance(minutes=35)
-    clinic.cb.complete_session(clinic.staff, new.appointment.id)
+    clinic.cb.lifecycle.complete_session(clinic.staff, new.appointment.id)
     left = clinic.cb.walkins.leave_queue(Actor.patient(clinic.patients[1].id), returning.entry.id)
     assert left.status is QueueStatus.LEFT
     assert causes(clinic) == [
@@ -114,7 +112,7 @@ def test_a_no_show_is_swept_and_announced(clinic: WalkInClinic) -> None:
     clinic.clock.advance(minutes=15)
     result = clinic.cb.walkins.sweep(Actor.system(), clinic.org.id)
     assert result.no_shows == (outcome.entry.id,)
-    appointment = clinic.cb.get_appointment(Actor.admin(), outcome.appointment.id)
+    appointment = clinic.cb.queries.get_appointment(Actor.admin(), outcome.appointment.id)
     assert (appointment.status, appointment.cancel_reason) == (
         AppointmentStatus.CANCELLED,
         "no_show",
@@ -163,9 +161,9 @@ def test_the_estimate_costs_the_same_statements_whatever_the_history(sqlite_url:
             patient = clinic.new_patient(PatientKind.RETURNING)
             outcome = reserved(clinic.walk_in(patient))
             clinic.clock.set(max(clinic.clock.now(), outcome.appointment.start))
-            clinic.cb.start_session(clinic.staff, outcome.appointment.id)
+            clinic.cb.lifecycle.start_session(clinic.staff, outcome.appointment.id)
             clinic.clock.advance(minutes=10)
-            clinic.cb.complete_session(clinic.staff, outcome.appointment.id)
+            clinic.cb.lifecycle.complete_session(clinic.staff, outcome.appointment.id)
         with statements(engine) as seen:
             clinic.cb.walkins.wait_times(Actor.admin(), clinic.org.id)
         counts.append(len(seen))
@@ -193,7 +191,7 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 def _reserved_appointments(clinic: WalkInClinic, patients: list[PatientId]) -> list[Appointment]:
     found: list[Appointment] = []
     for patient in patients:
-        found += clinic.cb.patient_appointments(Actor.system(), patient)
+        found += clinic.cb.queries.patient_appointments(Actor.system(), patient)
     return found
 
 

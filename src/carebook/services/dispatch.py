@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from carebook.domain import events as ev
 from carebook.domain.ids import EventId
 from carebook.ports import EventPublisher, Notification, Notifier, Storage, UnitOfWork
 from carebook.services.transactions import run_write
 
-__all__ = ["Dispatcher", "notifications_for"]
+__all__ = ["Dispatcher", "Events", "Subscriber", "notifications_for"]
 
 log = logging.getLogger("carebook.dispatch")
 
@@ -59,21 +59,26 @@ def _mark_dispatched(event_ids: tuple[EventId, ...], uow: UnitOfWork) -> None:
     uow.outbox.mark_dispatched(event_ids)
 
 
+Subscriber = Callable[[ev.Event], None]
+"""An event consumer called after commit: the host's hooks, the saga coordinator."""
+
+
 class Dispatcher:
-    """Drains the outbox. Safe to call from several threads; one drains at a time."""
+    """Drains the outbox to the publisher, the subscribers (in order) and the notifiers.
+    Safe to call from several threads; one drains at a time."""
 
     def __init__(
         self,
         storage: Storage,
         publisher: EventPublisher,
         notifiers: Mapping[str, Notifier],
-        on_event: Callable[[ev.Event], None],
+        subscribers: Sequence[Subscriber],
         batch: int = 100,
     ) -> None:
         self._storage = storage
         self._publisher = publisher
         self._notifiers = dict(notifiers)
-        self._on_event = on_event
+        self._subscribers = tuple(subscribers)
         self._batch = batch
         self._lock = threading.Lock()
 
@@ -98,7 +103,8 @@ class Dispatcher:
     def _deliver(self, event: ev.Event) -> bool:
         try:
             self._publisher.publish(event)
-            self._on_event(event)
+            for subscriber in self._subscribers:
+                subscriber(event)
             for notification in notifications_for(event):
                 for name, notifier in self._notifiers.items():
                     self._notify(name, notifier, notification)
@@ -124,3 +130,21 @@ class Dispatcher:
                 notifier.send(notification)
 
         run_write(self._storage, work)
+
+
+class Events:
+    """``cb.events``: the outbox seen from the host. With ``dispatch="manual"`` the host
+    calls :meth:`dispatch` itself (e.g. from its scheduler)."""
+
+    def __init__(self, storage: Storage, dispatcher: Dispatcher) -> None:
+        self._storage = storage
+        self._dispatcher = dispatcher
+
+    def dispatch(self) -> int:
+        """Deliver committed events now; returns how many left the outbox."""
+        return self._dispatcher.run()
+
+    def pending(self, limit: int = 100) -> list[ev.Event]:
+        """Committed events not yet delivered, oldest first."""
+        with self._storage.unit_of_work() as uow:
+            return uow.outbox.pending(limit)

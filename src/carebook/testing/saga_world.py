@@ -24,14 +24,7 @@ from carebook import (
     Actor,
     Carebook,
     CarebookConfig,
-    Location,
     Money,
-    Organisation,
-    Patient,
-    Practitioner,
-    Service,
-    WeeklyHours,
-    WorkingPlan,
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
@@ -39,6 +32,15 @@ from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.ids import OrganisationId, SagaId
 from carebook.domain.payments.saga import BookingSaga, Compensation, SagaStatus
 from carebook.ports import PaymentIntent, PaymentStatus, Storage
+from carebook.scheduling import (
+    Location,
+    Organisation,
+    Patient,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
 from carebook.services.saga.request import RequestBooking
 
 __all__ = [
@@ -97,7 +99,7 @@ class SagaClinic:
     def request(self, n: int, **kwargs: Any) -> BookingSaga:
         """Request slot ``n`` as its patient (remembered in :attr:`saga_ids`)."""
         command = self.command(n, **kwargs)
-        saga = self.cb.request_booking(Actor.patient(command.patient_id), command)
+        saga = self.cb.sagas.request(Actor.patient(command.patient_id), command)
         if saga.id not in self.saga_ids:
             self.saga_ids.append(saga.id)
         return saga

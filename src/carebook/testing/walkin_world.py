@@ -18,19 +18,10 @@ import pendulum
 import carebook
 from carebook import (
     Actor,
-    Appointment,
     Carebook,
     CarebookConfig,
     Event,
-    Location,
     Money,
-    Organisation,
-    Patient,
-    PatientKind,
-    Practitioner,
-    Service,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.walkins.queue import (
@@ -41,6 +32,17 @@ from carebook.domain.walkins.queue import (
     QueueEntry,
 )
 from carebook.domain.walkins.waittime import DurationStats, PublishedWait
+from carebook.scheduling import (
+    Appointment,
+    Location,
+    Organisation,
+    Patient,
+    PatientKind,
+    Practitioner,
+    Service,
+    WeeklyHours,
+    WorkingPlan,
+)
 
 __all__ = ["T0", "Snapshot", "WalkInClinic", "make_walkin_clinic"]
 
@@ -114,7 +116,7 @@ class WalkInClinic:
         ids = [loc.id for loc in self.locations]
         found: list[Appointment] = []
         for patient in self.patients:
-            found += self.cb.patient_appointments(Actor.system(), patient.id)
+            found += self.cb.queries.patient_appointments(Actor.system(), patient.id)
         with self.cb.storage.unit_of_work() as uow:
             return Snapshot(
                 appointments=tuple(found),

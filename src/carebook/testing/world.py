@@ -19,16 +19,22 @@ import pluggy
 import carebook
 from carebook import (
     Actor,
-    Appointment,
-    AvailabilityQuery,
-    BookAppointment,
     Carebook,
     CarebookConfig,
     Event,
-    HoldSlot,
     Interval,
-    Location,
     Money,
+)
+from carebook.builtin.clocks import ManualClock
+from carebook.builtin.notifiers import RecordingNotifier
+from carebook.builtin.publishers import InProcessPublisher
+from carebook.ports import Notification, Notifier
+from carebook.scheduling import (
+    Appointment,
+    AvailabilityQuery,
+    BookAppointment,
+    HoldSlot,
+    Location,
     Organisation,
     Patient,
     Practitioner,
@@ -36,10 +42,6 @@ from carebook import (
     WeeklyHours,
     WorkingPlan,
 )
-from carebook.builtin.clocks import ManualClock
-from carebook.builtin.notifiers import RecordingNotifier
-from carebook.builtin.publishers import InProcessPublisher
-from carebook.ports import Notification, Notifier
 
 __all__ = ["DAY", "T0", "World", "add_practitioner", "at", "make_world"]
 
@@ -113,7 +115,7 @@ class World:
         correlation_id: str | None = None,
         **kwargs: Any,
     ) -> Appointment:
-        return self.cb.book(
+        return self.cb.booking.book(
             actor or Actor.patient(patient.id),
             self.command(patient, start, **kwargs),
             correlation_id=correlation_id,
@@ -129,12 +131,14 @@ class World:
         )
 
     def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
-        return self.cb.hold(Actor.patient(patient.id), self.hold_command(patient, start))
+        return self.cb.booking.hold(Actor.patient(patient.id), self.hold_command(patient, start))
 
     def appointments(self) -> list[Appointment]:
         """Every appointment of every patient, as stored."""
         return [
-            a for p in self.patients for a in self.cb.patient_appointments(Actor.system(), p.id)
+            a
+            for p in self.patients
+            for a in self.cb.queries.patient_appointments(Actor.system(), p.id)
         ]
 
     def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
@@ -145,7 +149,9 @@ class World:
             practitioner_ids={self.pr.id},
             patient_id=patient.id if patient else None,
         )
-        return [s.start for s in self.cb.search_availability(Actor.system(), self.org.id, query)]
+        return [
+            s.start for s in self.cb.booking.search_availability(Actor.system(), self.org.id, query)
+        ]
 
     @property
     def sent(self) -> list[Notification]:
@@ -154,7 +160,7 @@ class World:
         return notifier.sent
 
     def snapshot(self) -> tuple[list[Appointment], list[Event], list[Notification]]:
-        return self.appointments(), self.cb.pending_events(1000), list(self.sent)
+        return self.appointments(), self.cb.events.pending(1000), list(self.sent)
 
     def record_events(self) -> list[Event]:
         """Subscribe to the in-process publisher; returns the list it fills."""

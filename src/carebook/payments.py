@@ -1,0 +1,85 @@
+"""Payments and the booking saga: payment values, signed webhooks, the saga.
+
+Reached at run time as ``cb.sagas`` (:class:`BookingSagas`); the built-in
+:class:`SimulatedPaymentGateway` stands in for a provider. See docs/booking-saga.md.
+"""
+
+from carebook.builtin.payments import (
+    SimulatedMode,
+    SimulatedPaymentGateway,
+)
+from carebook.domain.events import (
+    BookingConfirmed,
+    BookingFailed,
+    BookingRequested,
+    CompensationFailed,
+    CompensationTriggered,
+    DiscountQuotaReleased,
+    DiscountQuotaReserved,
+    PaymentCancelled,
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentRefunded,
+    PricingCalculated,
+)
+from carebook.domain.payments.saga import (
+    BookingSaga,
+    SagaStatus,
+)
+from carebook.domain.payments.webhooks import (
+    SIGNATURE_HEADER,
+    PaymentWebhookEvent,
+    sign_payload,
+    verify_signature,
+)
+from carebook.errors import (
+    PaymentTimeoutError,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
+from carebook.ports import (
+    PaymentIntent,
+    PaymentStatus,
+)
+from carebook.services.saga.request import (
+    RequestBooking,
+)
+from carebook.services.saga.runtime import (
+    SagaSettings,
+)
+from carebook.services.saga.service import (
+    BookingSagas,
+    WebhookOutcome,
+)
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "BookingConfirmed",
+    "BookingFailed",
+    "BookingRequested",
+    "BookingSaga",
+    "BookingSagas",
+    "CompensationFailed",
+    "CompensationTriggered",
+    "DiscountQuotaReleased",
+    "DiscountQuotaReserved",
+    "PaymentCancelled",
+    "PaymentCompleted",
+    "PaymentFailed",
+    "PaymentIntent",
+    "PaymentRefunded",
+    "PaymentStatus",
+    "PaymentTimeoutError",
+    "PaymentWebhookEvent",
+    "PricingCalculated",
+    "RequestBooking",
+    "SagaSettings",
+    "SagaStatus",
+    "SimulatedMode",
+    "SimulatedPaymentGateway",
+    "WebhookOutcome",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+    "sign_payload",
+    "verify_signature",
+]
