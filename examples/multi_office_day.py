@@ -55,7 +55,6 @@ from carebook import (
     Money,
     bootstrap,
 )
-from carebook.domain.walkins.queue import CheckedIn, CheckIn, QueueEntryId
 from carebook.scheduling import (
     DateOverride,
     PatientKind,
@@ -69,6 +68,7 @@ from carebook.staffing import (
     StaffingPlan,
     StaffingRules,
 )
+from carebook.walkins import CheckedIn, CheckIn, QueueEntryId
 
 ZONE, DAY = "Europe/London", dt.date(2026, 6, 1)  # a Monday
 HISTORY_WEEKS, WAIT_LIMIT, SHIFT_HOURS = 6, 45, 8

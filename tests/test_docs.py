@@ -7,6 +7,7 @@ blocks. Blocks that are not meant to run use another language tag (text, toml, c
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import tomllib
@@ -160,3 +161,51 @@ def test_hooks_page_mentions_the_hook_marker() -> None:
     text = (DOCS / "hooks.md").read_text(encoding="utf-8")
     assert "@carebook.hookimpl" in text
     assert carebook.hookimpl is hookspecs.hookimpl
+
+
+# -- what the docs import ------------------------------------------------------------------
+
+INTERNAL = ("carebook.domain", "carebook.services", "carebook.app", "carebook.bootstrap")
+"""The layers behind the public modules: a user reaches them through carebook,
+carebook.scheduling, .walkins, .pricing, .payments, .staffing, .events, and the modules
+adapter authors use (ports, hookspecs, errors, serialization, testing, builtin, plugins)."""
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+ADAPTER_READMES = sorted((ROOT / "adapters").glob("*/README.md"))
+
+
+def private_imports(code: str) -> list[str]:
+    """Each carebook import in ``code`` that reaches past the public modules."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            pairs = [(node.module, f"{node.module}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Import):
+            pairs = [(alias.name, alias.name) for alias in node.names]
+        else:
+            continue
+        for module, target in pairs:
+            if not module.startswith("carebook"):
+                continue
+            internal = module in INTERNAL or module.startswith(tuple(f"{m}." for m in INTERNAL))
+            if internal or any(p.startswith("_") for p in target.split(".")):
+                found.append(target)
+    return found
+
+
+def test_the_import_check_sees_a_private_import() -> None:
+    code = "from carebook.domain.money import apply_percentage\nfrom carebook import _x\n"
+    assert private_imports(code) == ["carebook.domain.money.apply_percentage", "carebook._x"]
+    assert private_imports("from carebook.pricing import apply_percentage\n") == []
+    assert private_imports("from carebook import bootstrap\n") == []  # the function
+    assert private_imports("from carebook.bootstrap import bootstrap\n") != []
+
+
+@pytest.mark.parametrize("path", [*DOC_FILES, *ADAPTER_READMES], ids=doc_id)
+def test_docs_import_only_from_public_modules(path: Path) -> None:
+    code = "\n".join(c for lang, _, c in fenced_blocks(path) if lang == "python")
+    assert private_imports(code) == []
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=doc_id)
+def test_examples_import_only_from_public_modules(path: Path) -> None:
+    assert private_imports(path.read_text(encoding="utf-8")) == []

@@ -278,3 +278,86 @@ def test_values_are_typed_and_validated_at_construction() -> None:
     ident = AppointmentId(uuid.uuid4())
     assert_type(ident, AppointmentId)
     assert Actor.admin().is_privileged and not Actor.patient(PatientId(uuid.uuid4())).is_privileged
+
+
+# -- the public face and the feature modules ------------------------------------------------
+
+FEATURE_MODULES = (
+    "carebook.scheduling",
+    "carebook.walkins",
+    "carebook.pricing",
+    "carebook.payments",
+    "carebook.staffing",
+    "carebook.events",
+)
+
+
+def test_the_top_level_face_is_small() -> None:
+    assert 25 <= len(carebook.__all__) <= 40
+
+
+@pytest.mark.parametrize("name", FEATURE_MODULES)
+def test_each_feature_module_lists_exactly_what_it_exports(name: str) -> None:
+    module = importlib.import_module(name)
+    public = list(module.__all__)  # ruff (RUF022) keeps it sorted
+    assert len(set(public)) == len(public)
+    for attribute in public:
+        assert getattr(module, attribute) is not None
+    namespace: dict[str, object] = {}
+    exec(f"from {name} import *", namespace)
+    assert {n for n in namespace if n != "__builtins__"} == set(public)
+
+
+def test_no_feature_name_is_exported_from_two_feature_modules() -> None:
+    """A name has one home; only events appear twice (carebook.events and their feature)."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for name in FEATURE_MODULES[:-1]:
+        for attribute in importlib.import_module(name).__all__:
+            if attribute in seen:
+                clashes.append(f"{attribute}: {seen[attribute]} and {name}")
+            seen[attribute] = name
+    assert clashes == []
+
+
+def test_a_typed_walk_in_host_needs_only_public_modules() -> None:
+    from carebook import TransientStorageError
+    from carebook.walkins import (
+        AlreadyCheckedInError,
+        CheckedIn,
+        CheckIn,
+        NoAvailability,
+        WaitTimeChanged,
+    )
+
+    clock = ManualClock(NOW)
+    cb = bootstrap(CarebookConfig(notifiers=(), publisher="recording"), clock=clock)
+    _, office, doctor, visit, patient = set_up(cb)
+    admin, desk = Actor.admin(), Actor.staff(office.id)
+    cb.walkins.configure(admin, office.id, service_id=visit.id)
+    cb.walkins.on_duty(desk, office.id, doctor.id)
+
+    outcome = cb.walkins.check_in(desk, CheckIn(location_id=office.id, patient_id=patient.id))
+    assert isinstance(outcome, CheckedIn)
+    assert_type(outcome.appointment, Appointment)
+    assert outcome.appointment.status is AppointmentStatus.ARRIVED
+    with pytest.raises(AlreadyCheckedInError):
+        cb.walkins.check_in(desk, CheckIn(location_id=office.id, patient_id=patient.id))
+    waits = [e for e in cb.events.pending() if isinstance(e, WaitTimeChanged)]
+    assert waits == []  # inline dispatch delivered them
+    assert issubclass(TransientStorageError, StorageError)
+    assert not isinstance(outcome, NoAvailability)
+    cb.close()
+
+
+def test_every_distribution_is_mit_licensed() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    projects = [root, *sorted(p.parent for p in (root / "adapters").glob("*/pyproject.toml"))]
+    assert len(projects) >= 2
+    for project in projects:
+        meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        assert meta["project"]["license"] == "MIT", project
+        assert (project / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")

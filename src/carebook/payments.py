@@ -28,8 +28,12 @@ from carebook.domain.payments.saga import (
 )
 from carebook.domain.payments.webhooks import (
     SIGNATURE_HEADER,
+    PaymentState,
     PaymentWebhookEvent,
+    fold_payment_events,
+    parse_event,
     sign_payload,
+    verify_and_parse,
     verify_signature,
 )
 from carebook.errors import (
@@ -68,6 +72,7 @@ __all__ = [
     "PaymentFailed",
     "PaymentIntent",
     "PaymentRefunded",
+    "PaymentState",
     "PaymentStatus",
     "PaymentTimeoutError",
     "PaymentWebhookEvent",
@@ -80,6 +85,9 @@ __all__ = [
     "WebhookOutcome",
     "WebhookPayloadError",
     "WebhookSignatureError",
+    "fold_payment_events",
+    "parse_event",
     "sign_payload",
+    "verify_and_parse",
     "verify_signature",
 ]

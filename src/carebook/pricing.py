@@ -4,6 +4,10 @@ The pure pricing functions, and the values an administrator sets at run time thr
 ``cb.pricing`` (:class:`PricingAdmin`); see docs/pricing-and-payments.md.
 """
 
+from carebook.domain.money import (
+    apply_percentage,
+    sum_money,
+)
 from carebook.domain.pricing.config import (
     PricingAuditEntry,
     PricingConfig,
@@ -22,6 +26,7 @@ from carebook.domain.pricing.discounts import (
 from carebook.domain.pricing.policies import (
     BirthdayOrHighValue,
     PromoCodePolicy,
+    builtin_discount_policies,
     celebrates_birthday,
 )
 from carebook.domain.pricing.prices import (
@@ -39,6 +44,7 @@ from carebook.domain.pricing.promo import (
 )
 from carebook.domain.pricing.quota import (
     DailyQuota,
+    apply_quota,
     quota_day,
 )
 from carebook.domain.pricing.settings import (
@@ -80,8 +86,12 @@ __all__ = [
     "QuoteLine",
     "Sex",
     "StoredPromo",
+    "apply_percentage",
+    "apply_quota",
+    "builtin_discount_policies",
     "celebrates_birthday",
     "evaluate_discounts",
     "price_appointment",
     "quota_day",
+    "sum_money",
 ]

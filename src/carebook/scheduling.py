@@ -7,6 +7,9 @@ lifecycle. Reached at run time through ``cb.admin``, ``cb.booking``,
 ``cb.lifecycle`` and ``cb.queries``.
 """
 
+from carebook.domain.instants import (
+    wall_clock,
+)
 from carebook.domain.scheduling.appointment import (
     TRANSITIONS,
     Appointment,
@@ -107,4 +110,5 @@ __all__ = [
     "TreatmentSession",
     "WeeklyHours",
     "WorkingPlan",
+    "wall_clock",
 ]

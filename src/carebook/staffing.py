@@ -7,8 +7,12 @@ from carebook.domain.staffing.forecast import (
     DemandForecast,
     DemandKind,
     DemandRecord,
+    ForecastError,
     ForecastModel,
     forecast_demand,
+    forecast_error,
+    last_week_forecast,
+    weekly_counts,
 )
 from carebook.domain.staffing.plan import (
     CellCoverage,
@@ -18,6 +22,7 @@ from carebook.domain.staffing.plan import (
     StaffingPlan,
     StaffingProblem,
     StaffingRules,
+    greedy_staffing,
     plan_staffing,
 )
 from carebook.services.staffing.service import (
@@ -29,6 +34,7 @@ __all__ = [
     "DemandForecast",
     "DemandKind",
     "DemandRecord",
+    "ForecastError",
     "ForecastModel",
     "ShiftAssignment",
     "StaffAvailability",
@@ -38,5 +44,9 @@ __all__ = [
     "StaffingProblem",
     "StaffingRules",
     "forecast_demand",
+    "forecast_error",
+    "greedy_staffing",
+    "last_week_forecast",
     "plan_staffing",
+    "weekly_counts",
 ]

@@ -236,3 +236,16 @@ def test_week_across_spring_forward_loses_exactly_one_hour_of_slots() -> None:
     window = Interval(start, start.add(days=7))
     result = find_slots(cal, [], AvailabilityQuery(service_ids=[svc.id], window=window), NOW)
     assert len(result) == 6 * 23 + 19
+
+
+def test_wall_clock_moves_a_gap_time_forward_and_takes_a_fold_time_first() -> None:
+    from carebook.errors import ValidationError
+    from carebook.scheduling import wall_clock
+
+    spring = wall_clock("Europe/London", dt.date(2026, 3, 29), dt.time(1, 30))
+    assert spring.in_timezone("Europe/London").format("HH:mm Z") == "02:30 +01:00"
+    autumn = wall_clock("Europe/London", dt.date(2026, 10, 25), dt.time(1, 30))
+    assert autumn.in_timezone("Europe/London").format("HH:mm Z") == "01:30 +01:00"
+    assert autumn.timezone_name == "UTC"
+    with pytest.raises(ValidationError):
+        wall_clock("Mars/Olympus_Mons", dt.date(2026, 1, 1), dt.time(9, 0))

@@ -28,6 +28,7 @@ __all__ = [
     "local_epoch",
     "require_aware",
     "to_epoch",
+    "wall_clock",
     "zone",
 ]
 
@@ -70,6 +71,17 @@ def epoch_ceil(value: dt.datetime) -> int:
 def from_epoch(seconds: int) -> pendulum.DateTime:
     """A UTC pendulum DateTime for epoch ``seconds``."""
     return pendulum.from_timestamp(seconds, tz=UTC)
+
+
+def wall_clock(timezone: str, day: dt.date, time: dt.time) -> pendulum.DateTime:
+    """The UTC instant of wall-clock ``time`` on ``day`` in the IANA zone ``timezone``,
+    the way carebook reads opening hours and working plans.
+
+    A time in a daylight-saving gap moves forward by the gap (02:30 on a spring-forward
+    night is 03:30); a time in a fold takes its first occurrence. Raises
+    :class:`~carebook.errors.ValidationError` for an unknown zone.
+    """
+    return from_epoch(local_epoch(zone(timezone), day, time.hour * 60 + time.minute))
 
 
 def local_epoch(tz: dt.tzinfo, day: dt.date, minute_of_day: int) -> int:
