@@ -21,6 +21,7 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.saga import BookingSaga, SagaStatus
 from carebook.domain.payments.webhooks import PaymentWebhookEvent
 from carebook.domain.pricing.discounts import (
@@ -94,7 +95,6 @@ from carebook.errors import (
 )
 from carebook.hookspecs import hookimpl
 from carebook.plugins import make_plugin_manager
-from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.services.saga.request import RequestBooking
 

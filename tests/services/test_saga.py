@@ -11,6 +11,7 @@ import pytest
 from carebook import Actor, PaymentStatus, RuleRejectedError
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
+from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.payments.saga import SagaStatus
 from carebook.errors import (
     AdapterError,
@@ -20,7 +21,6 @@ from carebook.errors import (
     NotFoundError,
     WebhookSignatureError,
 )
-from carebook.ports import PaymentIntent
 from carebook.testing.saga_world import (
     SECRET,
     SagaClinic,

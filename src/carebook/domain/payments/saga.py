@@ -29,10 +29,10 @@ from attrs import frozen
 
 from carebook.domain import events as ev
 from carebook.domain.ids import AppointmentId, LocationId, OrganisationId, PatientId, SagaId
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.webhooks import STATUS_RANK
 from carebook.domain.validators import to_enum, to_frozenset
 from carebook.errors import InvalidTransitionError
-from carebook.ports import PaymentIntent, PaymentStatus
 
 __all__ = [
     "NO_MONEY_HELD",

@@ -17,7 +17,8 @@ the secret or the body.
      "data": {"intent_id": "pi_...", "amount": 4000, "currency": "EUR",
               "amount_refunded": 0}}
 
-``type`` is ``payment_intent.<status>`` for each :class:`~carebook.ports.PaymentStatus`.
+``type`` is ``payment_intent.<status>`` for each
+:class:`~carebook.domain.payments.payment.PaymentStatus`.
 
 **Reducer.** :func:`apply_payment_event` applies an event id once (duplicates are
 ignored) and never moves a payment backwards: statuses are ranked ``pending`` <
@@ -43,9 +44,9 @@ from attrs import frozen
 
 from carebook.domain.currencies import MINOR_UNITS
 from carebook.domain.instants import require_aware
+from carebook.domain.payments.payment import PaymentStatus
 from carebook.domain.validators import to_enum
 from carebook.errors import ValidationError, WebhookPayloadError, WebhookSignatureError
-from carebook.ports import PaymentStatus
 
 __all__ = [
     "DEFAULT_TOLERANCE",
