@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.payments.payment import PaymentStatus
+from carebook.domain.payments.payment import STATUS_RANK, PaymentStatus
 from carebook.domain.payments.webhooks import (
     EVENT_TYPES,
-    STATUS_RANK,
     PaymentState,
     PaymentWebhookEvent,
     apply_payment_event,

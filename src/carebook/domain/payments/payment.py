@@ -1,14 +1,24 @@
-"""Payment values: where a payment intent stands (:class:`PaymentStatus`), and the intent
-as a gateway tracks it (:class:`PaymentIntent`).
+"""Payment values and the status rule: where a payment intent stands
+(:class:`PaymentStatus`), the intent as a gateway tracks it (:class:`PaymentIntent`), and
+the one rule that a status never moves backwards (:func:`later_status`).
+
+**Status rank.** Statuses are ranked ``pending`` < ``authorised`` < ``failed`` <
+``cancelled`` < ``captured`` < ``partially_refunded`` < ``refunded``
+(:data:`STATUS_RANK`); whatever is told later, a payment keeps the highest status seen,
+because webhooks and gateway answers may come late, twice or out of order. When two
+outcomes conflict (captured and cancelled), the one in which money moved wins, so a
+refund is never missed.
 
 The :class:`~carebook.ports.PaymentGateway` port returns these values; the booking saga
-(:mod:`carebook.domain.payments.saga`) and the webhook folding
-(:mod:`carebook.domain.payments.webhooks`) read them.
+(:meth:`carebook.domain.payments.saga.BookingSaga.observe`) and the webhook folding
+(:func:`carebook.domain.payments.webhooks.apply_payment_event`) both apply
+:func:`later_status`.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 import attrs
 from attrs import frozen
@@ -19,8 +29,10 @@ from carebook.errors import ValidationError
 
 __all__ = [
     "FINAL_PAYMENT_STATUSES",
+    "STATUS_RANK",
     "PaymentIntent",
     "PaymentStatus",
+    "later_status",
 ]
 
 
@@ -46,6 +58,24 @@ class PaymentStatus(enum.StrEnum):
 FINAL_PAYMENT_STATUSES = frozenset(
     {PaymentStatus.REFUNDED, PaymentStatus.CANCELLED, PaymentStatus.FAILED}
 )
+
+STATUS_RANK: Final = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.AUTHORISED: 1,
+    PaymentStatus.FAILED: 2,
+    PaymentStatus.CANCELLED: 3,
+    PaymentStatus.CAPTURED: 4,
+    PaymentStatus.PARTIALLY_REFUNDED: 5,
+    PaymentStatus.REFUNDED: 6,
+}
+
+
+def later_status(current: PaymentStatus | None, told: PaymentStatus) -> PaymentStatus:
+    """The status a payment has at ``current`` (None: nothing known yet) once ``told``
+    arrives: the higher-ranked of the two, so a status never moves backwards."""
+    if current is not None and STATUS_RANK[current] > STATUS_RANK[told]:
+        return current
+    return told
 
 
 def _payment_status(value: object) -> PaymentStatus:
