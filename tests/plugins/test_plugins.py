@@ -41,6 +41,7 @@ from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
 from carebook.domain.ids import EventId
+from carebook.domain.notifications import Notification
 from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.scheduling.rules import BUILTIN_RULES
 from carebook.errors import DuplicateAdapterError, UnknownAdapterError
@@ -52,7 +53,7 @@ from carebook.plugins import (
     collect_adapters,
     make_plugin_manager,
 )
-from carebook.ports import Clock, EventPublisher, Notification, Notifier, PaymentGateway, Storage
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 
 NOW = pendulum.datetime(2025, 6, 2, 13, 0, tz="UTC")  # Monday 09:00 in New York
 TUESDAY_10 = pendulum.datetime(2025, 6, 3, 10, 0, tz="America/New_York")

@@ -47,8 +47,9 @@ from carebook import (
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
+from carebook.domain.notifications import Notification
 from carebook.domain.scheduling.appointment import SessionStatus
-from carebook.ports import Notification, Notifier
+from carebook.ports import Notifier
 
 T0 = pendulum.datetime(2025, 3, 3, 8, 0, tz="UTC")
 """Monday 08:00 UTC; Europe/London is on UTC until the end of March."""

@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 import pendulum
-from attrs import frozen
 
 from carebook.domain.events import Event
 from carebook.domain.ids import (
@@ -26,6 +25,7 @@ from carebook.domain.ids import (
     ResourceId,
     ServiceId,
 )
+from carebook.domain.notifications import Notification
 from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.busy import BusyInterval
@@ -48,7 +48,6 @@ __all__ = [
     "Clock",
     "EventPublisher",
     "Inbox",
-    "Notification",
     "Notifier",
     "Outbox",
     "PatientRepository",
@@ -208,22 +207,6 @@ class Clock(Protocol):
     """The only source of ``now`` (a UTC pendulum DateTime)."""
 
     def now(self) -> pendulum.DateTime: ...
-
-
-@frozen(kw_only=True)
-class Notification:
-    """A message to send: who (a role and an id), what (a kind), about which event.
-
-    It carries ids only; the notifier adapter resolves contact details itself.
-    """
-
-    kind: str
-    recipient_role: str
-    recipient_id: uuid.UUID
-    appointment_id: AppointmentId
-    event_id: EventId
-    correlation_id: str
-    locale: str = "en"
 
 
 @runtime_checkable

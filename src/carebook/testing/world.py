@@ -39,7 +39,8 @@ from carebook import (
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
-from carebook.ports import Notification, Notifier
+from carebook.domain.notifications import Notification
+from carebook.ports import Notifier
 
 __all__ = ["DAY", "T0", "World", "add_practitioner", "at", "make_world"]
 
