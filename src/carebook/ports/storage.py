@@ -1,8 +1,11 @@
-"""Ports: what the core needs from the world, as ``typing.Protocol`` classes.
+"""The storage port: :class:`Storage` hands out units of work; a :class:`UnitOfWork` is
+one transaction over the repositories (calendar, patients, appointments), the
+:class:`Outbox` and the :class:`Inbox`, and the feature repositories of
+:mod:`carebook.ports.walkins`, :mod:`carebook.ports.pricing` and :mod:`carebook.ports.sagas`.
 
-Every implementation runs the matching contract suite in :mod:`carebook.testing`.
-Adapters translate their own failures into :class:`carebook.errors.StorageError`
-(or :class:`carebook.errors.AdapterError`) and conflicts into the core's conflict errors.
+Every implementation runs :class:`carebook.testing.contracts.StorageContract`. Adapters
+translate their own failures into :class:`carebook.errors.StorageError` and conflicts into
+the core's conflict errors.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from carebook.domain.ids import (
     ResourceId,
     ServiceId,
 )
-from carebook.domain.notifications import Notification
-from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.busy import BusyInterval
 from carebook.domain.scheduling.calendar import (
@@ -38,25 +39,18 @@ from carebook.domain.scheduling.calendar import (
     Service,
 )
 from carebook.domain.scheduling.clinic import ClinicCalendar
-from carebook.domain.walkins.queue import DutyShift, QueueEntry, QueueEntryId, WalkInSettings
-from carebook.domain.walkins.waittime import DurationStats, PublishedWait
-from carebook.ports.sagas import PricingRepository, SagaRepository
+from carebook.ports.pricing import PricingRepository
+from carebook.ports.sagas import SagaRepository
+from carebook.ports.walkins import WalkInRepository
 
 __all__ = [
     "AppointmentRepository",
     "CalendarRepository",
-    "Clock",
-    "EventPublisher",
     "Inbox",
-    "Notifier",
     "Outbox",
     "PatientRepository",
-    "PaymentGateway",
-    "PricingRepository",
-    "SagaRepository",
     "Storage",
     "UnitOfWork",
-    "WalkInRepository",
 ]
 
 
@@ -200,104 +194,3 @@ class Storage(Protocol):
 
     def unit_of_work(self, *, write: bool = False) -> UnitOfWork: ...
     def close(self) -> None: ...
-
-
-@runtime_checkable
-class Clock(Protocol):
-    """The only source of ``now`` (a UTC pendulum DateTime)."""
-
-    def now(self) -> pendulum.DateTime: ...
-
-
-@runtime_checkable
-class Notifier(Protocol):
-    def send(self, notification: Notification) -> None: ...
-
-
-@runtime_checkable
-class EventPublisher(Protocol):
-    """Hands committed events to the world (in process, or a broker relay)."""
-
-    def publish(self, event: Event) -> None: ...
-
-
-@runtime_checkable
-class PaymentGateway(Protocol):
-    """Payment-intent lifecycle; every call that changes anything carries an idempotency key.
-
-    - ``authorise`` creates an intent (``authorised``, ``failed``, or ``pending`` when
-      the outcome is not yet known); ``capture`` charges an ``authorised`` intent in
-      full; ``cancel`` releases an ``authorised`` one; ``refund`` returns up to what was
-      captured and not yet refunded; ``retrieve`` reads an intent as it is now.
-    - The **same key with the same parameters** returns the intent and acts no second
-      time; the **same key with different parameters** (or another operation) raises
-      :class:`~carebook.errors.IdempotencyConflictError`.
-    - A transition the status does not allow raises
-      :class:`~carebook.errors.InvalidTransitionError`; an unknown intent
-      :class:`~carebook.errors.NotFoundError`; a refund above what is refundable
-      :class:`~carebook.errors.ValidationError`. None of them changes anything.
-    - A call whose outcome is unknown raises :class:`~carebook.errors.PaymentTimeoutError`
-      (an :class:`~carebook.errors.AdapterError`): the provider may have acted, so retry
-      with the same key, or ``retrieve``. Other provider failures are ``AdapterError``.
-    """
-
-    def authorise(
-        self, *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str]
-    ) -> PaymentIntent: ...
-    def capture(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
-    def cancel(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
-    def refund(self, intent_id: str, *, amount: int, idempotency_key: str) -> PaymentIntent: ...
-    def retrieve(self, intent_id: str) -> PaymentIntent: ...
-
-
-class WalkInRepository(Protocol):
-    """Walk-in settings, who is on duty where, the queues, and learned visit durations.
-
-    Reads that feed a wait estimate (:meth:`active_entries`, :meth:`on_duty`,
-    :meth:`durations`) cost what the current queue costs, never what the history does.
-    A patient has at most one active queue entry: :meth:`add_entry` (and an
-    :meth:`update_entry` that would make a second one active) raise ConflictError.
-    """
-
-    def lock_queue(self, location_id: LocationId) -> None:
-        """Serialise changes to this location's queue until the (write) unit of work
-        ends: two check-ins at one location then never race for the same slot."""
-        ...
-
-    def get_settings(self, location_id: LocationId) -> WalkInSettings | None: ...
-    def save_settings(self, settings: WalkInSettings) -> None: ...
-    def settings_for(self, organisation_id: OrganisationId) -> list[WalkInSettings]:
-        """Every location of the organisation that takes walk-ins."""
-        ...
-
-    def on_duty(self, location_ids: Collection[LocationId]) -> list[DutyShift]: ...
-    def duty_of(self, practitioner_id: PractitionerId) -> DutyShift | None: ...
-    def save_duty(self, shift: DutyShift) -> None:
-        """Insert or replace the practitioner's one duty row."""
-        ...
-
-    def end_duty(self, practitioner_id: PractitionerId) -> None: ...
-
-    def add_entry(self, entry: QueueEntry) -> None: ...
-    def update_entry(self, entry: QueueEntry) -> None:
-        """Replace version ``entry.version - 1``; ConflictError if the stored one differs."""
-        ...
-
-    def get_entry(self, entry_id: QueueEntryId) -> QueueEntry | None: ...
-    def entry_for_appointment(self, appointment_id: AppointmentId) -> QueueEntry | None: ...
-    def active_entry_for_patient(self, patient_id: PatientId) -> QueueEntry | None: ...
-    def entry_by_idempotency_key(self, key: str) -> QueueEntry | None: ...
-    def active_entries(self, location_ids: Collection[LocationId]) -> list[QueueEntry]:
-        """Waiting and in-session entries of the locations, oldest check-in first."""
-        ...
-
-    def check_ins(
-        self, location_ids: Collection[LocationId], start: pendulum.DateTime, end: pendulum.DateTime
-    ) -> list[QueueEntry]:
-        """Entries (any status) checked in within ``[start, end)``, oldest first."""
-        ...
-
-    def durations(self, location_ids: Collection[LocationId]) -> list[DurationStats]: ...
-    def save_durations(self, stats: DurationStats) -> None: ...
-    def published_waits(self, location_ids: Collection[LocationId]) -> list[PublishedWait]: ...
-    def save_published_wait(self, wait: PublishedWait) -> None: ...
