@@ -29,8 +29,6 @@ from carebook.domain.pricing.discounts import (
     DiscountOffer,
     DiscountPolicy,
     DiscountRejection,
-    PatientFacts,
-    Sex,
 )
 from carebook.domain.pricing.policies import BirthdayOrHighValue, PromoCodePolicy
 from carebook.domain.pricing.prices import PriceList, Quote, price_appointment
@@ -55,6 +53,7 @@ from carebook.domain.scheduling.calendar import (
     WeeklyHours,
     WorkingPlan,
 )
+from carebook.domain.scheduling.patients import PatientFacts, Sex
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.domain.scheduling.rules import Rejection, ReservationRule, RuleContext
 from carebook.domain.staffing.forecast import (
