@@ -288,6 +288,7 @@ FEATURE_MODULES = (
     "carebook.pricing",
     "carebook.payments",
     "carebook.staffing",
+    "carebook.notifications",
     "carebook.events",
 )
 

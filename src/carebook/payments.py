@@ -22,6 +22,12 @@ from carebook.domain.events import (
     PaymentRefunded,
     PricingCalculated,
 )
+from carebook.domain.payments.payment import (
+    FINAL_PAYMENT_STATUSES,
+    PaymentIntent,
+    PaymentStatus,
+    later_status,
+)
 from carebook.domain.payments.saga import (
     BookingSaga,
     SagaStatus,
@@ -41,10 +47,6 @@ from carebook.errors import (
     WebhookPayloadError,
     WebhookSignatureError,
 )
-from carebook.ports import (
-    PaymentIntent,
-    PaymentStatus,
-)
 from carebook.services.saga.request import (
     RequestBooking,
 )
@@ -57,6 +59,7 @@ from carebook.services.saga.service import (
 )
 
 __all__ = [
+    "FINAL_PAYMENT_STATUSES",
     "SIGNATURE_HEADER",
     "BookingConfirmed",
     "BookingFailed",
@@ -86,6 +89,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookSignatureError",
     "fold_payment_events",
+    "later_status",
     "parse_event",
     "sign_payload",
     "verify_and_parse",

@@ -19,8 +19,6 @@ from carebook.domain.pricing.discounts import (
     DiscountOutcome,
     DiscountPolicy,
     DiscountRejection,
-    PatientFacts,
-    Sex,
     evaluate_discounts,
 )
 from carebook.domain.pricing.policies import (
@@ -68,7 +66,6 @@ __all__ = [
     "DiscountOutcome",
     "DiscountPolicy",
     "DiscountRejection",
-    "PatientFacts",
     "PriceEntry",
     "PriceList",
     "PriceSource",
@@ -84,7 +81,6 @@ __all__ = [
     "QuotaExhaustedBehaviour",
     "Quote",
     "QuoteLine",
-    "Sex",
     "StoredPromo",
     "apply_percentage",
     "apply_quota",

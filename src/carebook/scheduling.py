@@ -44,6 +44,10 @@ from carebook.domain.scheduling.calendar import (
 from carebook.domain.scheduling.clinic import (
     ClinicCalendar,
 )
+from carebook.domain.scheduling.patients import (
+    PatientFacts,
+    Sex,
+)
 from carebook.domain.scheduling.policy import (
     BookingPolicy,
 )
@@ -95,6 +99,7 @@ __all__ = [
     "Location",
     "Organisation",
     "Patient",
+    "PatientFacts",
     "PatientKind",
     "Practitioner",
     "Queries",
@@ -105,6 +110,7 @@ __all__ = [
     "RuleContext",
     "Service",
     "SessionStatus",
+    "Sex",
     "Slot",
     "TimeRange",
     "TreatmentSession",

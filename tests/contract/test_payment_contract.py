@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from carebook.builtin.payments import SimulatedPaymentGateway
-from carebook.ports import PaymentGateway, PaymentStatus
+from carebook.domain.payments.payment import PaymentStatus
+from carebook.ports import PaymentGateway
 from carebook.testing.contracts import PaymentGatewayContract
 
 

@@ -37,6 +37,8 @@ from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
 from carebook.domain.ids import EventId
+from carebook.domain.notifications import Notification
+from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.scheduling.rules import BUILTIN_RULES
 from carebook.errors import DuplicateAdapterError, UnknownAdapterError
 from carebook.hookspecs import EventContext, Register, RuleRegister
@@ -47,15 +49,7 @@ from carebook.plugins import (
     collect_adapters,
     make_plugin_manager,
 )
-from carebook.ports import (
-    Clock,
-    EventPublisher,
-    Notification,
-    Notifier,
-    PaymentGateway,
-    PaymentIntent,
-    Storage,
-)
+from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 from carebook.scheduling import (
     BookAppointment,
     Rejection,

@@ -14,8 +14,8 @@ from carebook import Actor, Event, hookimpl
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
+from carebook.domain.notifications import Notification
 from carebook.plugins import make_plugin_manager
-from carebook.ports import Notification
 from carebook.scheduling import AppointmentStatus, CancelAppointment
 from carebook.testing.world import at, make_world
 

@@ -11,6 +11,7 @@ import pytest
 from carebook import Actor, RuleRejectedError
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
+from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.payments.saga import SagaStatus
 from carebook.errors import (
     AdapterError,
@@ -21,7 +22,6 @@ from carebook.errors import (
     WebhookSignatureError,
 )
 from carebook.payments import PaymentStatus
-from carebook.ports import PaymentIntent
 from carebook.testing.saga_world import (
     SECRET,
     SagaClinic,

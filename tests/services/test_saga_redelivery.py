@@ -13,8 +13,8 @@ import pytest
 from carebook import Actor
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.events import Event
+from carebook.domain.payments.payment import PaymentIntent
 from carebook.domain.payments.saga import SagaStatus
-from carebook.ports import PaymentIntent
 from carebook.pricing import PromoCode
 from carebook.testing.saga_world import (
     SECRET,

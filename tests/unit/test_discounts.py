@@ -19,8 +19,6 @@ from carebook.domain.pricing.discounts import (
     DiscountOffer,
     DiscountPolicy,
     DiscountRejection,
-    PatientFacts,
-    Sex,
     combine_offers,
     evaluate_discounts,
 )
@@ -35,6 +33,7 @@ from carebook.domain.pricing.settings import (
     PricingSettings,
     QuotaExhaustedBehaviour,
 )
+from carebook.domain.scheduling.patients import PatientFacts, Sex
 from carebook.errors import ValidationError
 
 NOW = pendulum.datetime(2025, 6, 2, 10, 0, tz="UTC")

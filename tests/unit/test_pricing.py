@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carebook.domain.money import Money
-from carebook.domain.pricing.discounts import PatientFacts
 from carebook.domain.pricing.policies import builtin_discount_policies
 from carebook.domain.pricing.prices import (
     PriceEntry,
@@ -25,6 +24,7 @@ from carebook.domain.pricing.prices import (
 )
 from carebook.domain.pricing.promo import PromoCode, PromoRequest
 from carebook.domain.pricing.settings import CombineMode, PricingSettings
+from carebook.domain.scheduling.patients import PatientFacts
 from carebook.errors import RuleRejectedError, ValidationError
 from carebook.testing import builders as b
 

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carebook.domain.events import EventStamp
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.saga import BookingSaga, Compensation, SagaAction, SagaStatus
 from carebook.errors import InvalidTransitionError
-from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.serialization import dumps, loads
 from carebook.testing import builders
 from carebook.testing.contracts.storage_calendar import NOW

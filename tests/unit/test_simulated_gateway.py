@@ -12,6 +12,7 @@ import pytest
 from carebook import CarebookConfig, bootstrap
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedMode, SimulatedPaymentGateway
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.webhooks import fold_payment_events, verify_and_parse
 from carebook.errors import (
     AdapterError,
@@ -22,7 +23,7 @@ from carebook.errors import (
     ValidationError,
 )
 from carebook.plugins import collect_adapters, make_plugin_manager
-from carebook.ports import PaymentGateway, PaymentIntent, PaymentStatus
+from carebook.ports import PaymentGateway
 
 NOW = pendulum.datetime(2025, 6, 2, 10, 0, tz="UTC")
 SECRET = "whsec_test"

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carebook.domain.payments.payment import STATUS_RANK, PaymentStatus
 from carebook.domain.payments.webhooks import (
     EVENT_TYPES,
-    STATUS_RANK,
     PaymentState,
     PaymentWebhookEvent,
     apply_payment_event,
@@ -25,7 +25,6 @@ from carebook.domain.payments.webhooks import (
     verify_signature,
 )
 from carebook.errors import ValidationError, WebhookPayloadError, WebhookSignatureError
-from carebook.ports import PaymentStatus
 
 NOW = pendulum.datetime(2025, 6, 2, 10, 0, tz="UTC")
 T = int(NOW.timestamp())

@@ -34,8 +34,9 @@ from carebook import (
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
+from carebook.domain.notifications import Notification
 from carebook.domain.scheduling.appointment import SessionStatus
-from carebook.ports import Notification, Notifier
+from carebook.ports import Notifier
 from carebook.scheduling import (
     Appointment,
     AppointmentStatus,

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from carebook.domain.notifications import Notification
 from carebook.errors import ConfigurationError
-from carebook.ports import Notification
 
 __all__ = ["LoggingNotifier", "RecordingNotifier"]
 

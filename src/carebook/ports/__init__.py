@@ -1,24 +1,38 @@
-"""The ports: what the core needs from the world, as ``typing.Protocol`` classes."""
+"""The ports: what the core needs from the world, as ``typing.Protocol`` classes, one
+module per port family.
 
-from carebook.ports.core import (
+- :mod:`carebook.ports.storage`: :class:`Storage`, :class:`UnitOfWork`, the calendar,
+  patient and appointment repositories, :class:`Outbox`, :class:`Inbox`
+- :mod:`carebook.ports.walkins`: :class:`WalkInRepository`
+- :mod:`carebook.ports.pricing`: :class:`PricingRepository`
+- :mod:`carebook.ports.sagas`: :class:`SagaRepository`
+- :mod:`carebook.ports.clock`: :class:`Clock`
+- :mod:`carebook.ports.notifications`: :class:`Notifier`, :class:`EventPublisher`
+- :mod:`carebook.ports.payments`: :class:`PaymentGateway`
+
+The values the ports carry belong to the domain: payment intents and statuses in
+:mod:`carebook.domain.payments.payment`, notifications in
+:mod:`carebook.domain.notifications`. Every implementation runs the matching contract
+suite in :mod:`carebook.testing.contracts`; adapters translate their own failures into
+:class:`carebook.errors.StorageError` (or :class:`carebook.errors.AdapterError`) and
+conflicts into the core's conflict errors.
+"""
+
+from carebook.ports.clock import Clock
+from carebook.ports.notifications import EventPublisher, Notifier
+from carebook.ports.payments import PaymentGateway
+from carebook.ports.pricing import PricingRepository
+from carebook.ports.sagas import SagaRepository
+from carebook.ports.storage import (
     AppointmentRepository,
     CalendarRepository,
-    Clock,
-    EventPublisher,
     Inbox,
-    Notification,
-    Notifier,
     Outbox,
     PatientRepository,
-    PaymentGateway,
-    PaymentIntent,
-    PaymentStatus,
-    PricingRepository,
-    SagaRepository,
     Storage,
     UnitOfWork,
-    WalkInRepository,
 )
+from carebook.ports.walkins import WalkInRepository
 
 __all__ = [
     "AppointmentRepository",
@@ -26,13 +40,10 @@ __all__ = [
     "Clock",
     "EventPublisher",
     "Inbox",
-    "Notification",
     "Notifier",
     "Outbox",
     "PatientRepository",
     "PaymentGateway",
-    "PaymentIntent",
-    "PaymentStatus",
     "PricingRepository",
     "SagaRepository",
     "Storage",

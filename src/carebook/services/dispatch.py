@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from carebook.domain import events as ev
 from carebook.domain.ids import EventId
-from carebook.ports import EventPublisher, Notification, Notifier, Storage, UnitOfWork
+from carebook.domain.notifications import Notification
+from carebook.ports import EventPublisher, Notifier, Storage, UnitOfWork
 from carebook.services.transactions import run_write
 
 __all__ = ["Dispatcher", "Events", "Subscriber", "notifications_for"]

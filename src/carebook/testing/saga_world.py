@@ -30,8 +30,9 @@ from carebook import (
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.ids import OrganisationId, SagaId
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.saga import BookingSaga, Compensation, SagaStatus
-from carebook.ports import PaymentIntent, PaymentStatus, Storage
+from carebook.ports import Storage
 from carebook.scheduling import (
     Location,
     Organisation,

@@ -28,7 +28,8 @@ from carebook import (
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
-from carebook.ports import Notification, Notifier
+from carebook.domain.notifications import Notification
+from carebook.ports import Notifier
 from carebook.scheduling import (
     Appointment,
     AvailabilityQuery,

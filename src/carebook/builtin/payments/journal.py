@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from carebook.builtin.payments.ledger import Ledger
+from carebook.domain.payments.payment import PaymentIntent
 from carebook.errors import ConfigurationError
-from carebook.ports import PaymentIntent
 
 __all__ = ["Journal", "tuples"]
 

@@ -6,8 +6,8 @@ import threading
 
 from attrs import frozen
 
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.errors import ValidationError
-from carebook.ports import PaymentIntent, PaymentStatus
 
 __all__ = ["Ledger", "LedgerEntry"]
 

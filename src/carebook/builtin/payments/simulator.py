@@ -40,6 +40,7 @@ from carebook.builtin.payments.journal import Journal
 from carebook.builtin.payments.ledger import Ledger, LedgerEntry
 from carebook.domain.currencies import MINOR_UNITS
 from carebook.domain.instants import require_aware
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.webhooks import PaymentWebhookEvent, sign_payload
 from carebook.domain.validators import to_enum
 from carebook.errors import (
@@ -50,7 +51,6 @@ from carebook.errors import (
     PaymentTimeoutError,
     ValidationError,
 )
-from carebook.ports import PaymentIntent, PaymentStatus
 
 __all__ = ["LedgerEntry", "SignedWebhook", "SimulatedMode", "SimulatedPaymentGateway"]
 

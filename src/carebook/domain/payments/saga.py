@@ -29,10 +29,9 @@ from attrs import frozen
 
 from carebook.domain import events as ev
 from carebook.domain.ids import AppointmentId, LocationId, OrganisationId, PatientId, SagaId
-from carebook.domain.payments.webhooks import STATUS_RANK
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus, later_status
 from carebook.domain.validators import to_enum, to_frozenset
 from carebook.errors import InvalidTransitionError
-from carebook.ports import PaymentIntent, PaymentStatus
 
 __all__ = [
     "NO_MONEY_HELD",
@@ -208,10 +207,9 @@ class BookingSaga:
     def observe(self, status: PaymentStatus, intent_id: str | None = None) -> BookingSaga:
         """Remember what the provider said; a status never moves backwards (webhooks may
         come late, twice or out of order). No version bump: callers store it with a
-        change, or with :meth:`touched`."""
-        current = self.payment_status
-        if current is not None and STATUS_RANK[current] >= STATUS_RANK[status]:
-            status = current
+        change, or with :meth:`touched`. The rule is
+        :func:`~carebook.domain.payments.payment.later_status`."""
+        status = later_status(self.payment_status, status)
         return attrs.evolve(self, payment_status=status, intent_id=self.intent_id or intent_id)
 
     def touched(self, stamp: ev.EventStamp) -> BookingSaga:

@@ -1,5 +1,5 @@
-"""Payment-provider webhooks, pure: verify the signature, parse the event, fold events
-into a payment's state.
+"""Payment-provider webhooks, pure: sign and verify (HMAC over the raw bytes, with the
+timestamp passed in), parse the event, fold events into a payment's state.
 
 **Signature scheme.** The header (``Carebook-Signature``) reads ``t=<unix seconds>,v1=<hex>``:
 ``v1`` is the lower-case hex HMAC-SHA256, keyed with the shared secret, of
@@ -17,14 +17,14 @@ the secret or the body.
      "data": {"intent_id": "pi_...", "amount": 4000, "currency": "EUR",
               "amount_refunded": 0}}
 
-``type`` is ``payment_intent.<status>`` for each :class:`~carebook.ports.PaymentStatus`.
+``type`` is ``payment_intent.<status>`` for each
+:class:`~carebook.domain.payments.payment.PaymentStatus`.
 
 **Reducer.** :func:`apply_payment_event` applies an event id once (duplicates are
-ignored) and never moves a payment backwards: statuses are ranked ``pending`` <
-``authorised`` < ``failed`` < ``cancelled`` < ``captured`` < ``partially_refunded`` <
-``refunded`` and the state keeps the highest seen. The fold is therefore independent of
-the order and repetition of delivery. When two outcomes conflict (captured and
-cancelled), the one in which money moved wins, so a refund is never missed.
+ignored) and never moves a payment backwards: the state keeps the later of its status
+and the event's, by the one rank of :mod:`carebook.domain.payments.payment`
+(:func:`~carebook.domain.payments.payment.later_status`), and the larger amounts. The
+fold is therefore independent of the order and repetition of delivery.
 """
 
 from __future__ import annotations
@@ -43,15 +43,14 @@ from attrs import frozen
 
 from carebook.domain.currencies import MINOR_UNITS
 from carebook.domain.instants import require_aware
+from carebook.domain.payments.payment import PaymentStatus, later_status
 from carebook.domain.validators import to_enum
 from carebook.errors import ValidationError, WebhookPayloadError, WebhookSignatureError
-from carebook.ports import PaymentStatus
 
 __all__ = [
     "DEFAULT_TOLERANCE",
     "EVENT_TYPES",
     "SIGNATURE_HEADER",
-    "STATUS_RANK",
     "PaymentState",
     "PaymentWebhookEvent",
     "apply_payment_event",
@@ -65,15 +64,6 @@ __all__ = [
 SIGNATURE_HEADER: Final = "Carebook-Signature"
 DEFAULT_TOLERANCE: Final = 300
 EVENT_TYPES: Final = {f"payment_intent.{status.value}": status for status in PaymentStatus}
-STATUS_RANK: Final = {
-    PaymentStatus.PENDING: 0,
-    PaymentStatus.AUTHORISED: 1,
-    PaymentStatus.FAILED: 2,
-    PaymentStatus.CANCELLED: 3,
-    PaymentStatus.CAPTURED: 4,
-    PaymentStatus.PARTIALLY_REFUNDED: 5,
-    PaymentStatus.REFUNDED: 6,
-}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _MAX_HEADER = 4096
@@ -278,7 +268,8 @@ class PaymentState:
 
 def apply_payment_event(state: PaymentState, event: PaymentWebhookEvent) -> PaymentState:
     """``state`` after ``event``: a seen event id returns ``state`` itself; otherwise the
-    higher-ranked status and the larger amounts win (see the module docstring)."""
+    later status (:func:`~carebook.domain.payments.payment.later_status`) and the larger
+    amounts win."""
     if event.intent_id != state.intent_id:
         raise ValidationError(
             f"event {event.event_id} is for intent {event.intent_id}, not {state.intent_id}"
@@ -287,12 +278,9 @@ def apply_payment_event(state: PaymentState, event: PaymentWebhookEvent) -> Paym
         return state
     if state.currency is not None and event.currency != state.currency:
         raise ValidationError(f"event {event.event_id} changes the intent's currency")
-    status = event.status
-    if state.status is not None and STATUS_RANK[state.status] > STATUS_RANK[status]:
-        status = state.status
     return PaymentState(
         intent_id=state.intent_id,
-        status=status,
+        status=later_status(state.status, event.status),
         amount=max(state.amount, event.amount),
         amount_refunded=max(state.amount_refunded, event.amount_refunded),
         currency=event.currency,

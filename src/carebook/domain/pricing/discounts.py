@@ -4,7 +4,8 @@ A :class:`DiscountPolicy` looks at a :class:`DiscountContext` and answers with a
 :class:`DiscountOffer` (this much off, for this reason), a :class:`DiscountRejection`
 (the booking asked for this discount, and it cannot have it: a stable reason code), or
 ``None`` (the policy has nothing to say). Policies are pure: ``now``, the patient's facts
-and the usage counts come in with the context; none reads a clock or a database.
+(:class:`~carebook.domain.scheduling.patients.PatientFacts`) and the usage counts come in
+with the context; none reads a clock or a database.
 
 Rounding: each percentage discount is computed **once, on the base total**, with the one
 rule of :func:`carebook.domain.money.apply_percentage` (half up, away from zero, to the
@@ -20,8 +21,6 @@ The built-in policies are in :mod:`carebook.domain.pricing.policies`.
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,6 +32,7 @@ from carebook.domain.instants import require_aware, zone
 from carebook.domain.money import Money, sum_money
 from carebook.domain.pricing.promo import PromoRequest
 from carebook.domain.pricing.settings import CombineMode, PricingSettings
+from carebook.domain.scheduling.patients import PatientFacts
 from carebook.domain.validators import instance_of, to_enum
 from carebook.errors import ValidationError
 
@@ -42,43 +42,9 @@ __all__ = [
     "DiscountOutcome",
     "DiscountPolicy",
     "DiscountRejection",
-    "PatientFacts",
-    "Sex",
     "combine_offers",
     "evaluate_discounts",
 ]
-
-
-class Sex(enum.StrEnum):
-    """Administrative sex, with the FHIR R4 ``AdministrativeGender`` codes."""
-
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
-
-def _sex(value: object) -> Sex:
-    # Never echo the value: it is patient data.
-    if isinstance(value, Sex):
-        return value
-    if isinstance(value, str) and value in Sex._value2member_map_:
-        return Sex(value)
-    raise ValidationError(f"sex must be one of: {', '.join(s.value for s in Sex)}")
-
-
-def _birth_date(_: object, __: attrs.Attribute[dt.date | None], value: object) -> None:
-    if value is not None and (isinstance(value, dt.datetime) or not isinstance(value, dt.date)):
-        raise ValidationError("birth_date must be a date (not a datetime) or None")
-
-
-@frozen(kw_only=True)
-class PatientFacts:
-    """The patient facts a discount may look at. Patient data: kept out of ``repr`` and
-    ``str``, and no error message ever quotes them."""
-
-    sex: Sex = attrs.field(default=Sex.UNKNOWN, converter=_sex, repr=False)
-    birth_date: dt.date | None = attrs.field(default=None, validator=_birth_date, repr=False)
 
 
 def _now(value: Any) -> pendulum.DateTime:

@@ -17,9 +17,9 @@ from carebook.domain.pricing.discounts import (
     DiscountOffer,
     DiscountPolicy,
     DiscountRejection,
-    Sex,
 )
 from carebook.domain.pricing.promo import promo_discount, promo_refusal
+from carebook.domain.scheduling.patients import Sex
 
 __all__ = [
     "BIRTHDAY",

@@ -30,13 +30,13 @@ from carebook.domain.pricing.discounts import (
     DiscountContext,
     DiscountOffer,
     DiscountPolicy,
-    PatientFacts,
     combine_offers,
     evaluate_discounts,
 )
 from carebook.domain.pricing.promo import PromoRequest
 from carebook.domain.pricing.settings import CombineMode, PricingSettings
 from carebook.domain.scheduling.calendar import Location, Service
+from carebook.domain.scheduling.patients import PatientFacts
 from carebook.domain.validators import each, instance_of, to_enum, to_tuple
 from carebook.errors import RuleRejectedError, ValidationError
 

@@ -1,1 +1,2 @@
-"""Scheduling: the clinic calendar, availability, reservation rules and appointments."""
+"""Scheduling: the clinic calendar and patient facts, availability, reservation rules and
+appointments."""

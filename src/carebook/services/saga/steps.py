@@ -16,10 +16,11 @@ import logging
 from collections.abc import Callable
 
 from carebook.domain.events import Event
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.domain.payments.saga import BookingSaga, Compensation, SagaAction
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.errors import AdapterError, CarebookError, InvalidTransitionError, RuleRejectedError
-from carebook.ports import PaymentIntent, PaymentStatus, UnitOfWork
+from carebook.ports import UnitOfWork
 from carebook.services.saga.runtime import (
     COMMITTED,
     COMPENSATING,

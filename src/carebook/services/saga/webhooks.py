@@ -21,10 +21,11 @@ from typing import Final
 from attrs import frozen
 
 from carebook.domain.ids import EventId, SagaId
+from carebook.domain.payments.payment import PaymentStatus
 from carebook.domain.payments.saga import NO_MONEY_HELD, BookingSaga, SagaStatus
 from carebook.domain.payments.webhooks import verify_and_parse
 from carebook.errors import ConfigurationError, ConflictError, NotFoundError
-from carebook.ports import PaymentStatus, UnitOfWork
+from carebook.ports import UnitOfWork
 from carebook.services.saga.runtime import SagaRuntime
 from carebook.services.saga.steps import void_payment
 

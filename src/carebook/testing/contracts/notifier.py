@@ -10,7 +10,8 @@ from typing import ClassVar
 import pytest
 
 from carebook.domain.ids import AppointmentId, EventId
-from carebook.ports import Notification, Notifier
+from carebook.domain.notifications import Notification
+from carebook.ports import Notifier
 
 __all__ = ["SENTINEL", "NotifierContract", "make_notification"]
 

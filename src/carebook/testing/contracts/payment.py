@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
+from carebook.domain.payments.payment import PaymentIntent, PaymentStatus
 from carebook.errors import (
     IdempotencyConflictError,
     InvalidTransitionError,
     NotFoundError,
     ValidationError,
 )
-from carebook.ports import PaymentGateway, PaymentIntent, PaymentStatus
+from carebook.ports import PaymentGateway
 
 __all__ = ["PaymentGatewayContract"]
 

@@ -22,10 +22,11 @@ import pytest
 
 from carebook.domain.events import EventStamp
 from carebook.domain.ids import SagaId
+from carebook.domain.payments.payment import PaymentStatus
 from carebook.domain.payments.saga import BookingSaga, Compensation, SagaStatus
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.errors import ConflictError, StorageError, TransientStorageError
-from carebook.ports import PaymentStatus, Storage
+from carebook.ports import Storage
 from carebook.testing.builders import SmallClinic
 from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase, at
 
