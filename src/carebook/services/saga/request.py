@@ -33,8 +33,7 @@ from carebook.errors import (
     ValidationError,
 )
 from carebook.ports import UnitOfWork
-from carebook.services import authz
-from carebook.services.booking.book import _calendar, _patient, _reserve
+from carebook.services import authz, reservations
 from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit, load_pricing
 
 __all__ = ["RequestBooking", "request_booking"]
@@ -103,8 +102,8 @@ def _promo_request(
 def _hold_and_price(
     rt: SagaRuntime, uow: UnitOfWork, cmd: RequestBooking, saga_id: SagaId, now: pendulum.DateTime
 ) -> tuple[Appointment, Quote, PricingConfig, pendulum.Date | None]:
-    patient = _patient(uow, cmd.patient_id)
-    calendar = _calendar(uow, patient)
+    patient = reservations.load_patient(uow, cmd.patient_id)
+    calendar = reservations.load_calendar(uow, patient)
     request = BookingRequest(
         location_id=cmd.location_id,
         practitioner_id=cmd.practitioner_id,
@@ -112,15 +111,14 @@ def _hold_and_price(
         service_ids=cmd.service_ids,
         start=cmd.start,
     )
-    draft = _reserve(uow, rt.deps, calendar, request, now)
-    settings = rt.settings
-    hold = attrs.evolve(
-        draft,
-        hold_expires_at=now.add(
-            minutes=settings.payment_timeout_minutes + settings.confirm_grace_minutes
-        ),
-    )
-    uow.appointments.add(hold, now=now)
+
+    def until_paid(draft: Appointment) -> Appointment:
+        """Held while the payment may still complete."""
+        settings = rt.settings
+        minutes = settings.payment_timeout_minutes + settings.confirm_grace_minutes
+        return attrs.evolve(draft, hold_expires_at=now.add(minutes=minutes))
+
+    hold = reservations.reserve(uow, rt.deps, calendar, request, now, finish=until_paid)
     config = load_pricing(uow, calendar.organisation.id)
     services = [calendar.service(s) for s in cmd.service_ids]
     quote = price_appointment(
