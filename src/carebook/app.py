@@ -31,6 +31,7 @@ from carebook.services.saga.request import RequestBooking
 from carebook.services.saga.runtime import SagaRuntime, SagaSettings
 from carebook.services.saga.service import BookingSagas
 from carebook.services.staffing.service import Staffing
+from carebook.services.walkins import queue as walkin_queue
 from carebook.services.walkins.service import WalkIns
 
 __all__ = ["Carebook"]
@@ -87,6 +88,7 @@ class Carebook:
             clock=clock,
             rules=tuple(sorted(rules, key=lambda r: r.order)),
             after_commit=self._after_commit if inline_dispatch else _nothing,
+            transition_observers=(walkin_queue.sync,),
         )
         self.admin = CalendarAdmin(self._deps)
         """Calendar set-up: organisations, locations, practitioners, services..."""

@@ -1,4 +1,8 @@
-"""Lifecycle use cases: confirm, check in, session, no-show, cancel, entered-in-error."""
+"""Lifecycle use cases: confirm, check in, session, no-show, cancel, entered-in-error.
+
+Every transition runs in one unit of work with the deps' transition observers (the
+walk-in queue among them), so what follows an appointment changes with it.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from carebook.ports import UnitOfWork
 from carebook.services import authz
 from carebook.services.booking.commands import CancelAppointment
 from carebook.services.context import Deps
-from carebook.services.walkins import queue as walkin_queue
 
 __all__ = [
     "cancel",
@@ -65,7 +68,8 @@ def _transition(
         guard(actor, current, stamp, policy)
         updated, events = change(current, stamp, policy)
         uow.appointments.update(updated)
-        events += walkin_queue.sync(uow, stamp, actor, current, updated)
+        for observe in deps.transition_observers:
+            events += observe(uow, stamp, actor, current, updated)
         uow.outbox.append(events)
         return updated
 
