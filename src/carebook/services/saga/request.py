@@ -34,7 +34,8 @@ from carebook.errors import (
 )
 from carebook.ports import UnitOfWork
 from carebook.services import authz, reservations
-from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit, load_pricing
+from carebook.services.pricing import load_pricing
+from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit
 
 __all__ = ["RequestBooking", "request_booking"]
 
