@@ -13,7 +13,7 @@ from carebook.domain.events import Event, EventStamp
 from carebook.domain.ids import AppointmentId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.policy import BookingPolicy
-from carebook.errors import ForbiddenError, NotFoundError, RuleRejectedError
+from carebook.errors import ForbiddenError, NotFoundError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
 from carebook.services.booking.commands import CancelAppointment
@@ -178,13 +178,7 @@ def cancel(
     def guard(
         actor: Actor, appointment: Appointment, stamp: EventStamp, policy: BookingPolicy
     ) -> None:
-        if actor.kind is ActorKind.PATIENT:
-            deadline = appointment.start.subtract(minutes=policy.cancel_notice)
-            if stamp.now > deadline:
-                raise RuleRejectedError(
-                    "cancel_notice",
-                    f"patients may cancel up to {policy.cancel_notice} minutes before the start",
-                )
+        appointment.check_cancel_notice(stamp.now, policy, by=actor.kind)
 
     return _transition(
         deps,
