@@ -21,8 +21,7 @@ from carebook.domain.payments.saga import BookingSaga, SagaStatus
 from carebook.domain.pricing.config import PricingConfig
 from carebook.domain.pricing.prices import Quote, price_appointment
 from carebook.domain.pricing.promo import PromoRequest, normalise_code
-from carebook.domain.pricing.quota import QUOTA_EXHAUSTED, quota_day
-from carebook.domain.pricing.settings import QuotaExhaustedBehaviour
+from carebook.domain.pricing.quota import apply_quota, quota_day
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.rules import BookingRequest
 from carebook.errors import (
@@ -136,15 +135,12 @@ def _hold_and_price(
     if quote.discounted:
         pricing = config.settings
         wanted = quota_day(now, pricing.quota_timezone)
-        if uow.pricing.reserve_quota(config.organisation_id, wanted, pricing.daily_quota, saga_id):
-            day = wanted
-        elif pricing.on_quota_exhausted is QuotaExhaustedBehaviour.REJECT:
-            raise RuleRejectedError(
-                QUOTA_EXHAUSTED,
-                f"the discount quota of {pricing.daily_quota} for {wanted} is used up",
-            )
-        else:
-            quote = quote.without_discount()
+        limit = pricing.daily_quota
+        granted = uow.pricing.reserve_quota(config.organisation_id, wanted, limit, saga_id)
+        quote = apply_quota(
+            quote, day=wanted, limit=limit, granted=granted, on_exhausted=pricing.on_quota_exhausted
+        )
+        day = wanted if granted else None
     return hold, quote, config, day
 
 
