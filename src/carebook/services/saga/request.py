@@ -14,6 +14,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import validators
 from carebook.domain.actors import Actor
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, SagaId, ServiceId
 from carebook.domain.instants import require_aware
@@ -50,11 +51,6 @@ def _services(value: object) -> tuple[ServiceId, ...]:
     return ids
 
 
-def _key(_: object, __: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not 1 <= len(value) <= 200:
-        raise ValidationError("an idempotency key is a string of 1 to 200 characters")
-
-
 def _promo(value: object) -> str | None:
     return None if value is None else normalise_code(value)
 
@@ -77,7 +73,7 @@ class RequestBooking:
     patient_id: PatientId
     service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
     start: pendulum.DateTime = attrs.field(converter=_start)
-    idempotency_key: str = attrs.field(validator=_key)
+    idempotency_key: str = attrs.field(validator=validators.idempotency_key)
     promo_code: str | None = attrs.field(default=None, converter=_promo)
 
 
