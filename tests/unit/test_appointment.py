@@ -169,7 +169,7 @@ def test_every_status_and_action_follows_the_table(
     assert subject == copy, "the aggregate is immutable"
     (event,) = events
     assert type(event) is EVENT_OF[action]
-    assert isinstance(event, ev._AppointmentEvent)
+    assert isinstance(event, ev.AppointmentEvent)
     assert event.appointment_id == subject.id
     assert event.patient_id == subject.patient_id
     assert event.practitioner_id == subject.practitioner_id

@@ -44,8 +44,10 @@ __all__ = [
     "DiscountRejection",
     "PatientFacts",
     "Sex",
+    "check_birth_date",
     "combine_offers",
     "evaluate_discounts",
+    "to_sex",
 ]
 
 
@@ -58,8 +60,8 @@ class Sex(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-def _sex(value: object) -> Sex:
-    # Never echo the value: it is patient data.
+def to_sex(value: object) -> Sex:
+    """An attrs converter to :class:`Sex`; the error never echoes the value (patient data)."""
     if isinstance(value, Sex):
         return value
     if isinstance(value, str) and value in Sex._value2member_map_:
@@ -67,7 +69,8 @@ def _sex(value: object) -> Sex:
     raise ValidationError(f"sex must be one of: {', '.join(s.value for s in Sex)}")
 
 
-def _birth_date(_: object, __: attrs.Attribute[dt.date | None], value: object) -> None:
+def check_birth_date(_: object, __: attrs.Attribute[dt.date | None], value: object) -> None:
+    """An attrs validator: a birth date is a date (not a datetime), or None."""
     if value is not None and (isinstance(value, dt.datetime) or not isinstance(value, dt.date)):
         raise ValidationError("birth_date must be a date (not a datetime) or None")
 
@@ -77,8 +80,8 @@ class PatientFacts:
     """The patient facts a discount may look at. Patient data: kept out of ``repr`` and
     ``str``, and no error message ever quotes them."""
 
-    sex: Sex = attrs.field(default=Sex.UNKNOWN, converter=_sex, repr=False)
-    birth_date: dt.date | None = attrs.field(default=None, validator=_birth_date, repr=False)
+    sex: Sex = attrs.field(default=Sex.UNKNOWN, converter=to_sex, repr=False)
+    birth_date: dt.date | None = attrs.field(default=None, validator=check_birth_date, repr=False)
 
 
 def _now(value: Any) -> pendulum.DateTime:

@@ -27,7 +27,7 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval, zone
 from carebook.domain.money import Money
-from carebook.domain.pricing.discounts import PatientFacts, Sex, _birth_date, _sex
+from carebook.domain.pricing.discounts import PatientFacts, Sex, check_birth_date, to_sex
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.domain.validators import each, instance_of, to_enum, to_frozenset, to_tuple
 from carebook.errors import ValidationError
@@ -340,7 +340,7 @@ def _patient_kind(value: object) -> PatientKind:
 
 
 def _optional_sex(value: object) -> Sex | None:
-    return None if value is None else _sex(value)
+    return None if value is None else to_sex(value)
 
 
 @frozen(kw_only=True)
@@ -360,7 +360,7 @@ class Patient:
     contact_ref: str | None = attrs.field(default=None, repr=False)
     timezone: str | None = attrs.field(default=None)
     sex: Sex | None = attrs.field(default=None, converter=_optional_sex, repr=False)
-    birth_date: dt.date | None = attrs.field(default=None, validator=_birth_date, repr=False)
+    birth_date: dt.date | None = attrs.field(default=None, validator=check_birth_date, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.timezone is not None:
