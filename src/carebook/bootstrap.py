@@ -24,6 +24,7 @@ from carebook.services.queries.service import Queries
 from carebook.services.saga.runtime import SagaRuntime, SagaSettings
 from carebook.services.saga.service import BookingSagas
 from carebook.services.staffing.service import Staffing
+from carebook.services.walkins import queue as walkin_queue
 from carebook.services.walkins.service import WalkIns
 
 __all__ = ["CarebookConfig", "bootstrap"]
@@ -142,6 +143,9 @@ def bootstrap(
         clock=clock,
         rules=rules,
         after_commit=drain if inline else _nothing,
+        # In-transaction observers of every lifecycle transition: the walk-in queue
+        # follows sessions, no-shows and cancellations without lifecycle importing it.
+        transition_observers=(walkin_queue.sync,),
     )
     sagas = BookingSagas(
         SagaRuntime(

@@ -1,6 +1,6 @@
 """Lifecycle use cases: the explicit transition table driven through the services, the
 full path to fulfilled, session windows, no-show grace, cancel notice, freeing slots,
-entered-in-error.
+entered-in-error, transition observers.
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from carebook import (
     RuleRejectedError,
 )
 from carebook.domain import events as ev
+from carebook.domain.events import EventStamp
 from carebook.domain.scheduling.appointment import TRANSITIONS, Action, SessionStatus
+from carebook.domain.scheduling.rules import BUILTIN_RULES
+from carebook.ports import UnitOfWork
 from carebook.scheduling import Appointment, AppointmentStatus, CancelAppointment
+from carebook.services.context import Deps, TransitionObserver
+from carebook.services.lifecycle import transitions as lifecycle
 from carebook.testing.world import World, at, make_world
 
 S = AppointmentStatus
@@ -436,4 +441,75 @@ def test_a_patient_cannot_mark_own_appointment_entered_in_error() -> None:
     before = w.snapshot()
     with pytest.raises(ForbiddenError):
         w.cb.lifecycle.enter_in_error(Actor.patient(w.alice.id), booked.id)
+    assert w.snapshot() == before
+
+
+# --- transition observers ------------------------------------------------------------------
+
+
+def test_every_transition_observer_sees_before_and_after_and_its_events_are_appended() -> None:
+    w = make_world(dispatch="manual")
+    booked = w.book(w.alice, at(10), actor=w.staff)
+    w.clock.set(AT_START)
+    seen: list[tuple[str, S, S]] = []
+
+    def observer(name: str) -> TransitionObserver:
+        def observe(
+            uow: UnitOfWork,
+            stamp: EventStamp,
+            actor: Actor,
+            before: Appointment,
+            after: Appointment,
+        ) -> list[ev.Event]:
+            seen.append((name, before.status, after.status))
+            change = ev.CalendarChanged(
+                **stamp.meta(),  # type: ignore[arg-type]
+                organisation_id=after.organisation_id,
+                entity="observer",
+                entity_id=after.id,
+                change=name,
+                actor=actor.kind.value,
+            )
+            return [change]
+
+        return observe
+
+    deps = Deps(
+        storage=w.cb.storage,
+        clock=w.clock,
+        rules=BUILTIN_RULES,
+        after_commit=lambda: None,
+        transition_observers=(observer("first"), observer("second")),
+    )
+    arrived = lifecycle.check_in(deps, w.staff, booked.id)
+
+    assert arrived.status is S.ARRIVED
+    assert seen == [("first", S.BOOKED, S.ARRIVED), ("second", S.BOOKED, S.ARRIVED)]
+    changes = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.CalendarChanged)]
+    assert [(c.entity, c.change) for c in changes if c.entity_id == booked.id] == [
+        ("observer", "first"),
+        ("observer", "second"),
+    ]
+
+
+def test_a_failing_transition_observer_rolls_the_transition_back() -> None:
+    w = make_world(dispatch="manual")
+    booked = w.book(w.alice, at(10), actor=w.staff)
+    w.clock.set(AT_START)
+
+    def refuse(
+        uow: UnitOfWork, stamp: EventStamp, actor: Actor, before: Appointment, after: Appointment
+    ) -> list[ev.Event]:
+        raise RuleRejectedError("observer_refused", "the observer refuses")
+
+    deps = Deps(
+        storage=w.cb.storage,
+        clock=w.clock,
+        rules=BUILTIN_RULES,
+        after_commit=lambda: None,
+        transition_observers=(refuse,),
+    )
+    before = w.snapshot()
+    with pytest.raises(RuleRejectedError):
+        lifecycle.check_in(deps, w.staff, booked.id)
     assert w.snapshot() == before

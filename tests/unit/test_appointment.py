@@ -12,6 +12,7 @@ import pendulum
 import pytest
 
 from carebook.domain import events as ev
+from carebook.domain.actors import ActorKind
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -168,7 +169,7 @@ def test_every_status_and_action_follows_the_table(
     assert subject == copy, "the aggregate is immutable"
     (event,) = events
     assert type(event) is EVENT_OF[action]
-    assert isinstance(event, ev._AppointmentEvent)
+    assert isinstance(event, ev.AppointmentEvent)
     assert event.appointment_id == subject.id
     assert event.patient_id == subject.patient_id
     assert event.practitioner_id == subject.practitioner_id
@@ -330,6 +331,27 @@ def test_an_appointment_in_session_cannot_be_cancelled() -> None:
     started, _ = appointment(S.ARRIVED).start_session(stamp(), POLICY)
     with pytest.raises(InvalidTransitionError):
         started.cancel(stamp(), reason="patient_request", by="staff")
+
+
+@pytest.mark.parametrize(("minutes_before", "allowed"), [(120, True), (119, False)])
+def test_a_patient_cancels_no_later_than_the_cancel_notice(
+    minutes_before: int, allowed: bool
+) -> None:
+    policy = BookingPolicy(cancel_notice=120)
+    booked = appointment(S.BOOKED)
+    now = START.subtract(minutes=minutes_before)
+    if allowed:
+        booked.check_cancel_notice(now, policy, by=ActorKind.PATIENT)
+        return
+    with pytest.raises(RuleRejectedError) as caught:
+        booked.check_cancel_notice(now, policy, by=ActorKind.PATIENT)
+    assert caught.value.reason_code == "cancel_notice"
+
+
+@pytest.mark.parametrize("kind", [k for k in ActorKind if k is not ActorKind.PATIENT])
+def test_only_a_patient_is_held_to_the_cancel_notice(kind: ActorKind) -> None:
+    policy = BookingPolicy(cancel_notice=120)
+    appointment(S.BOOKED).check_cancel_notice(START, policy, by=kind)
 
 
 @pytest.mark.parametrize(("grace", "minutes", "allowed"), [(15, 14, False), (15, 15, True)])

@@ -140,26 +140,32 @@ def quote(discount: int) -> Quote:
     )
 
 
-def test_apply_quota_leaves_undiscounted_quotes_and_quotas_with_room_alone() -> None:
-    full = DailyQuota(day=DAY, limit=1, used=1)
+def charged(
+    quote: Quote, granted: bool, on_exhausted: QuotaExhaustedBehaviour | str = "reject"
+) -> Quote:
+    """The quote once the storage answered a request for one of DAY's 100 units."""
+    return apply_quota(quote, day=DAY, limit=100, granted=granted, on_exhausted=on_exhausted)
+
+
+def test_apply_quota_leaves_undiscounted_quotes_and_granted_units_alone() -> None:
     plain = quote(0)
-    assert apply_quota(plain, full, "reject") is plain
+    assert charged(plain, granted=False) is plain
     discounted = quote(1_200)
-    assert apply_quota(discounted, DailyQuota(day=DAY, limit=1), "reject") is discounted
+    assert charged(discounted, granted=True) is discounted
 
 
 def test_apply_quota_rejects_or_drops_the_discount_when_exhausted() -> None:
-    full = DailyQuota(day=DAY, limit=100, used=100)
     discounted = quote(1_200)
     with pytest.raises(RuleRejectedError) as refusal:
-        apply_quota(discounted, full, QuotaExhaustedBehaviour.REJECT)
+        charged(discounted, False, QuotaExhaustedBehaviour.REJECT)
     assert refusal.value.reason_code == "discount_quota_exhausted"
-    charged = apply_quota(discounted, full, QuotaExhaustedBehaviour.PROCEED_WITHOUT_DISCOUNT)
-    assert charged.final_total == Money(10_000, "EUR")
-    assert not charged.discounted
+    assert str(DAY) in refusal.value.message and "100" in refusal.value.message
+    full_price = charged(discounted, False, QuotaExhaustedBehaviour.PROCEED_WITHOUT_DISCOUNT)
+    assert full_price.final_total == Money(10_000, "EUR")
+    assert not full_price.discounted
     assert discounted.discounted  # the original is unchanged
     with pytest.raises(ValidationError):
-        apply_quota(discounted, full, "ignore")
+        charged(discounted, False, "ignore")
 
 
 def test_a_zero_quota_allows_no_discount() -> None:

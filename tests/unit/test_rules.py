@@ -1,4 +1,5 @@
-"""The reservation-rule pipeline: every reason code, its order, and plug-in rules.
+"""The reservation-rule pipeline (every reason code, its order, plug-in rules) and the
+reservation decision that runs it for every booking path.
 
 The clinic is in UTC, open 08:00-18:00; the practitioner works 09:00-17:00 with a break
 12:00-13:00; a 30-minute service every 15 minutes; now is 2026-05-01 and bookings need
@@ -15,6 +16,7 @@ import pendulum
 import pytest
 
 from carebook.domain.ids import (
+    AppointmentId,
     LocationId,
     OrganisationId,
     PatientId,
@@ -24,6 +26,7 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval, to_epoch
 from carebook.domain.money import Money
+from carebook.domain.scheduling.appointment import AppointmentStatus
 from carebook.domain.scheduling.availability import AvailabilityQuery, find_slots
 from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
 from carebook.domain.scheduling.calendar import (
@@ -39,6 +42,7 @@ from carebook.domain.scheduling.calendar import (
 )
 from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.domain.scheduling.policy import BookingPolicy
+from carebook.domain.scheduling.reservation import busy_window, decide_reservation
 from carebook.domain.scheduling.rules import (
     BUILTIN_RULES,
     BookingRequest,
@@ -459,3 +463,75 @@ def test_custom_rule_after_a_rejecting_builtin_never_runs() -> None:
     ctx = context(w, at("10:00"), practitioner=w.outsider)
     assert rejection(ctx, rules) == "service_not_offered"
     assert calls == ["service_not_offered"]
+
+
+# --- the reservation decision that every booking path takes ---------------------------------
+
+
+def request_for(w: World, start: pendulum.DateTime, service: Service) -> BookingRequest:
+    return BookingRequest(
+        location_id=w.location.id,
+        practitioner_id=w.practitioner.id,
+        patient_id=PATIENT_ID,
+        service_ids=[service.id],
+        start=start,
+    )
+
+
+def test_the_busy_window_spans_the_buffers_and_names_only_the_needed_owners() -> None:
+    w = world(buffer_before=10)
+    plain = busy_window(w.calendar, request_for(w, at("10:00"), w.service))
+    assert (plain.start, plain.end) == (to_epoch(at("09:50")), to_epoch(at("10:30")))
+    assert plain.practitioner_ids == (w.practitioner.id,)
+    assert plain.patient_ids == (PATIENT_ID,)
+    assert plain.resource_ids == ()
+    roomy = busy_window(w.calendar, request_for(w, at("10:00"), w.roomy))
+    assert roomy.resource_ids == (w.room.id,)
+
+
+def test_a_reservation_is_decided_as_a_proposed_appointment_with_its_occupied_span() -> None:
+    w = world(buffer_before=10)
+    ident = AppointmentId(uuid.uuid4())
+    decided = decide_reservation(
+        w.calendar,
+        request_for(w, at("10:00"), w.roomy),
+        [],
+        BUILTIN_RULES,
+        NOW,
+        appointment_id=ident,
+    )
+    assert decided.id == ident
+    assert decided.status is AppointmentStatus.PROPOSED
+    assert (decided.start, decided.end) == (at("10:00"), at("10:30"))
+    assert (decided.occupied_start, decided.occupied_end) == (at("09:50"), at("10:30"))
+    assert decided.resource_ids == (w.room.id,)
+    assert decided.created_at == NOW
+
+
+def test_a_reservation_is_refused_by_the_first_rule_against_the_busy_time() -> None:
+    w = world()
+    request = request_for(w, at("10:00"), w.service)
+    held = AppointmentId(uuid.uuid4())
+    span = to_epoch(at("10:00")), to_epoch(at("10:30"))
+    busy = [BusyInterval(PRACTITIONER, w.practitioner.id, *span, held)]
+    with pytest.raises(RuleRejectedError) as refused:
+        decide_reservation(
+            w.calendar,
+            request,
+            busy,
+            BUILTIN_RULES,
+            NOW,
+            appointment_id=AppointmentId(uuid.uuid4()),
+        )
+    assert refused.value.reason_code == "practitioner_busy"
+    # The hold being turned into this booking is no collision.
+    decided = decide_reservation(
+        w.calendar,
+        request,
+        busy,
+        BUILTIN_RULES,
+        NOW,
+        appointment_id=AppointmentId(uuid.uuid4()),
+        exclude=held,
+    )
+    assert decided.start == at("10:00")

@@ -31,6 +31,7 @@ __all__ = [
     "AppointmentCancelled",
     "AppointmentConfirmed",
     "AppointmentEnteredInError",
+    "AppointmentEvent",
     "AppointmentHeld",
     "AppointmentNoShow",
     "BookingConfirmed",
@@ -49,6 +50,7 @@ __all__ = [
     "PaymentFailed",
     "PaymentRefunded",
     "PricingCalculated",
+    "SagaEvent",
     "SessionCompleted",
     "SessionStarted",
     "WaitTimeChanged",
@@ -86,7 +88,9 @@ class Event:
 
 
 @frozen(kw_only=True)
-class _AppointmentEvent(Event):
+class AppointmentEvent(Event):
+    """A change to one appointment: ids only, never patient data."""
+
     appointment_id: AppointmentId
     location_id: LocationId
     practitioner_id: PractitionerId
@@ -94,7 +98,7 @@ class _AppointmentEvent(Event):
 
 
 @frozen(kw_only=True)
-class AppointmentHeld(_AppointmentEvent):
+class AppointmentHeld(AppointmentEvent):
     """A slot is held (FHIR ``proposed``) until ``expires_at``."""
 
     start: pendulum.DateTime
@@ -103,7 +107,7 @@ class AppointmentHeld(_AppointmentEvent):
 
 
 @frozen(kw_only=True)
-class AppointmentBooked(_AppointmentEvent):
+class AppointmentBooked(AppointmentEvent):
     """An appointment now occupies its time; ``status`` is ``pending`` or ``booked``."""
 
     start: pendulum.DateTime
@@ -112,12 +116,12 @@ class AppointmentBooked(_AppointmentEvent):
 
 
 @frozen(kw_only=True)
-class AppointmentConfirmed(_AppointmentEvent):
+class AppointmentConfirmed(AppointmentEvent):
     """Reception confirmed a pending appointment."""
 
 
 @frozen(kw_only=True)
-class AppointmentCancelled(_AppointmentEvent):
+class AppointmentCancelled(AppointmentEvent):
     """Cancelled (or a hold expired); ``reason`` is a code, ``by`` an actor kind."""
 
     reason: str
@@ -125,27 +129,27 @@ class AppointmentCancelled(_AppointmentEvent):
 
 
 @frozen(kw_only=True)
-class PatientArrived(_AppointmentEvent):
+class PatientArrived(AppointmentEvent):
     """The patient checked in."""
 
 
 @frozen(kw_only=True)
-class AppointmentNoShow(_AppointmentEvent):
+class AppointmentNoShow(AppointmentEvent):
     """The patient did not come."""
 
 
 @frozen(kw_only=True)
-class AppointmentEnteredInError(_AppointmentEvent):
+class AppointmentEnteredInError(AppointmentEvent):
     """The appointment should never have existed."""
 
 
 @frozen(kw_only=True)
-class SessionStarted(_AppointmentEvent):
+class SessionStarted(AppointmentEvent):
     """The treatment session began."""
 
 
 @frozen(kw_only=True)
-class SessionCompleted(_AppointmentEvent):
+class SessionCompleted(AppointmentEvent):
     """The treatment session ended; the appointment is fulfilled."""
 
 
@@ -176,7 +180,7 @@ class WaitTimeChanged(Event):
 
 # -- the booking saga (see docs/booking-saga.md) -----------------------------------------
 @frozen(kw_only=True)
-class _SagaEvent(Event):
+class SagaEvent(Event):
     """A step of one booking saga: ids only, never patient data."""
 
     saga_id: SagaId
@@ -186,7 +190,7 @@ class _SagaEvent(Event):
 
 
 @frozen(kw_only=True)
-class BookingRequested(_SagaEvent):
+class BookingRequested(SagaEvent):
     """A booking was requested: its slot is held until the saga ends."""
 
     start: pendulum.DateTime
@@ -194,7 +198,7 @@ class BookingRequested(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class PricingCalculated(_SagaEvent):
+class PricingCalculated(SagaEvent):
     """The price: ``base_amount`` and the ``amount`` to pay, in minor units of
     ``currency``; ``discount`` names the discount policy applied (never its reason, which
     may say something about the patient), or None."""
@@ -206,14 +210,14 @@ class PricingCalculated(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class DiscountQuotaReserved(_SagaEvent):
+class DiscountQuotaReserved(SagaEvent):
     """One unit of the ``quota_day``'s discount quota is held for this booking."""
 
     quota_day: dt.date
 
 
 @frozen(kw_only=True)
-class PaymentCompleted(_SagaEvent):
+class PaymentCompleted(SagaEvent):
     """The payment was captured."""
 
     intent_id: str
@@ -222,12 +226,12 @@ class PaymentCompleted(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class BookingConfirmed(_SagaEvent):
+class BookingConfirmed(SagaEvent):
     """The saga ended well: paid, and the appointment is booked."""
 
 
 @frozen(kw_only=True)
-class PaymentFailed(_SagaEvent):
+class PaymentFailed(SagaEvent):
     """The payment was declined or took too long (``reason``: ``card_declined``,
     ``payment_timeout`` ...)."""
 
@@ -235,21 +239,21 @@ class PaymentFailed(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class CompensationTriggered(_SagaEvent):
+class CompensationTriggered(SagaEvent):
     """The saga is undoing what it did (``reason`` says why)."""
 
     reason: str
 
 
 @frozen(kw_only=True)
-class DiscountQuotaReleased(_SagaEvent):
+class DiscountQuotaReleased(SagaEvent):
     """The discount quota unit of ``quota_day`` is given back."""
 
     quota_day: dt.date
 
 
 @frozen(kw_only=True)
-class PaymentCancelled(_SagaEvent):
+class PaymentCancelled(SagaEvent):
     """An authorisation was released: no money moved."""
 
     intent_id: str
@@ -258,7 +262,7 @@ class PaymentCancelled(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class PaymentRefunded(_SagaEvent):
+class PaymentRefunded(SagaEvent):
     """Money captured for a booking that could not be confirmed went back."""
 
     intent_id: str
@@ -267,7 +271,7 @@ class PaymentRefunded(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class CompensationFailed(_SagaEvent):
+class CompensationFailed(SagaEvent):
     """A compensation ``step`` failed (``reason``: an error class or code); it is
     retried, never dropped."""
 
@@ -276,7 +280,7 @@ class CompensationFailed(_SagaEvent):
 
 
 @frozen(kw_only=True)
-class BookingFailed(_SagaEvent):
+class BookingFailed(SagaEvent):
     """The saga ended without a booking; everything it held was released."""
 
     reason: str

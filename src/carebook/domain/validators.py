@@ -1,4 +1,4 @@
-"""attrs converters with types mypy can follow."""
+"""attrs converters and validators with types mypy can follow."""
 
 from __future__ import annotations
 
@@ -61,3 +61,9 @@ def each(cls: type[Any]) -> Any:
                 )
 
     return check
+
+
+def idempotency_key(_: Any, __: Any, value: Any) -> None:
+    """An attrs validator: a client's idempotency key is a string of 1 to 200 characters."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise ValidationError("an idempotency key is a string of 1 to 200 characters")

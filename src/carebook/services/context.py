@@ -1,20 +1,23 @@
-"""What every use case needs: ports, rules, and how to stamp and dispatch events."""
+"""What every use case needs: ports, rules, transition observers, and how to stamp and
+dispatch events."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from carebook.domain.events import EventStamp
+from carebook.domain.actors import Actor
+from carebook.domain.events import Event, EventStamp
+from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.rules import ReservationRule
 from carebook.ports import Clock, Storage, UnitOfWork
 from carebook.services.transactions import run_write
 
-__all__ = ["Deps", "new_correlation_id"]
+__all__ = ["Deps", "TransitionObserver", "new_correlation_id"]
 
 T = TypeVar("T")
 
@@ -23,14 +26,37 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex
 
 
+class TransitionObserver(Protocol):
+    """Told of every lifecycle transition inside its unit of work (the walk-in queue
+    follows the appointments this way); returns the events to append with it.
+
+    ``stamp`` carries ``now``, the correlation id and the id source of the transition's
+    events; ``actor`` is who made it. Raising rolls the transition back.
+    """
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        stamp: EventStamp,
+        actor: Actor,
+        before: Appointment,
+        after: Appointment,
+    ) -> Sequence[Event]: ...
+
+
 @attrs.define(kw_only=True)
 class Deps:
-    """The wiring a use case runs against (built once by bootstrap)."""
+    """The wiring a use case runs against (built once by bootstrap).
+
+    ``transition_observers`` run, in order, in the unit of work of every lifecycle
+    transition (:mod:`carebook.services.lifecycle.transitions`).
+    """
 
     storage: Storage
     clock: Clock
     rules: Sequence[ReservationRule]
     after_commit: Callable[[], None]
+    transition_observers: tuple[TransitionObserver, ...]
     new_id: Callable[[], uuid.UUID] = uuid.uuid4
     log: logging.Logger = attrs.field(factory=lambda: logging.getLogger("carebook"))
 

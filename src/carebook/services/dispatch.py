@@ -40,7 +40,7 @@ def notifications_for(event: ev.Event) -> list[Notification]:
             continue
         if isinstance(event, ev.AppointmentCancelled) and event.reason == "hold_expired":
             return []
-        assert isinstance(event, ev._AppointmentEvent)
+        assert isinstance(event, ev.AppointmentEvent)
         for role in roles:
             recipient = event.patient_id if role == "patient" else event.practitioner_id
             out.append(

@@ -4,7 +4,8 @@ A quota day is a **calendar day in the configured zone** (``PricingSettings.quot
 default ``Asia/Kolkata``), and local **midnight is the boundary**: 23:59:59.999 and
 00:00:00 local fall on different days, whatever the zone's UTC offset (+05:30 for
 Kolkata) or daylight saving. The atomic reservation itself belongs to the storage; this
-module only says which day an instant counts against and what a count allows.
+module says which day an instant counts against, what a count allows, and
+(:func:`apply_quota`) what a booking is charged once the storage has answered.
 """
 
 from __future__ import annotations
@@ -72,9 +73,7 @@ class DailyQuota:
     def reserve(self) -> DailyQuota:
         """One more used; RuleRejectedError ``discount_quota_exhausted`` if none is left."""
         if not self.can_reserve:
-            raise RuleRejectedError(
-                QUOTA_EXHAUSTED, f"the discount quota of {self.limit} for {self.day} is used up"
-            )
+            raise _exhausted(self.limit, self.day)
         return attrs.evolve(self, used=self.used + 1)
 
     def release(self) -> DailyQuota:
@@ -89,20 +88,27 @@ class DailyQuota:
 
 
 def apply_quota(
-    quote: Quote, quota: DailyQuota, on_exhausted: QuotaExhaustedBehaviour | str
+    quote: Quote,
+    *,
+    day: dt.date,
+    limit: int,
+    granted: bool,
+    on_exhausted: QuotaExhaustedBehaviour | str,
 ) -> Quote:
-    """The quote to charge given the day's quota.
+    """The quote to charge, once the storage was asked for one unit of ``day``'s quota
+    of ``limit`` for a discounted quote (``granted``: it had one left).
 
-    A quote without a discount, or a quota with room left, comes back unchanged (the
-    caller then reserves one unit for a discounted quote). An exhausted quota either
-    raises RuleRejectedError ``discount_quota_exhausted`` (``reject``) or returns the
-    quote at full price (``proceed_without_discount``).
+    A quote without a discount, or one whose unit was granted, comes back unchanged. An
+    exhausted quota either raises RuleRejectedError ``discount_quota_exhausted``
+    (``reject``) or returns the quote at full price (``proceed_without_discount``).
     """
     behaviour = to_enum(QuotaExhaustedBehaviour, on_exhausted)
-    if not quote.discounted or quota.can_reserve:
+    if not quote.discounted or granted:
         return quote
     if behaviour is QuotaExhaustedBehaviour.REJECT:
-        raise RuleRejectedError(
-            QUOTA_EXHAUSTED, f"the discount quota of {quota.limit} for {quota.day} is used up"
-        )
+        raise _exhausted(limit, day)
     return quote.without_discount()
+
+
+def _exhausted(limit: int, day: dt.date) -> RuleRejectedError:
+    return RuleRejectedError(QUOTA_EXHAUSTED, f"the discount quota of {limit} for {day} is used up")

@@ -16,6 +16,7 @@ import pendulum
 from attrs import frozen
 
 from carebook.domain import events as ev
+from carebook.domain.actors import ActorKind
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -231,6 +232,18 @@ class Appointment:
         session = attrs.evolve(self.session, status=SessionStatus.COMPLETED, completed_at=stamp.now)
         new = self._move(Action.COMPLETE, session=session)
         return new, [new._event(ev.SessionCompleted, stamp)]
+
+    def check_cancel_notice(
+        self, now: pendulum.DateTime, policy: BookingPolicy, *, by: ActorKind
+    ) -> None:
+        """A patient may cancel until ``cancel_notice`` minutes before the start, else
+        RuleRejectedError ``cancel_notice``; staff, administrators and the system may
+        always cancel."""
+        if by is ActorKind.PATIENT and now > self.start.subtract(minutes=policy.cancel_notice):
+            raise RuleRejectedError(
+                "cancel_notice",
+                f"patients may cancel up to {policy.cancel_notice} minutes before the start",
+            )
 
     def cancel(
         self, stamp: ev.EventStamp, *, reason: str, by: str, expire: bool = False

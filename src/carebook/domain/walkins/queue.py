@@ -22,6 +22,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import validators
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -191,11 +192,6 @@ def _aware(value: object) -> pendulum.DateTime:
     return require_aware(value, "start")
 
 
-def _key(_: object, __: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 200):
-        raise ValidationError("an idempotency key is a string of 1 to 200 characters")
-
-
 @frozen(kw_only=True)
 class CheckIn:
     """Check ``patient_id`` in at ``location_id``: a walk-in, or for ``appointment_id``.
@@ -207,7 +203,9 @@ class CheckIn:
     patient_id: PatientId
     channel: CheckInChannel = attrs.field(default=CheckInChannel.DESK, converter=_channel)
     appointment_id: AppointmentId | None = None
-    idempotency_key: str | None = attrs.field(default=None, validator=_key)
+    idempotency_key: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(validators.idempotency_key)
+    )
 
 
 def _ceil_minutes(seconds: int | None) -> int | None:

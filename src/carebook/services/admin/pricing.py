@@ -30,7 +30,7 @@ from carebook.ports import UnitOfWork
 from carebook.serialization import dumps
 from carebook.services import authz
 from carebook.services.context import Deps
-from carebook.services.saga.runtime import load_pricing
+from carebook.services.pricing import load_pricing
 
 __all__ = ["PricingAdmin"]
 

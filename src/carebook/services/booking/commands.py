@@ -8,6 +8,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import validators
 from carebook.domain.ids import AppointmentId, LocationId, PatientId, PractitionerId, ServiceId
 from carebook.domain.instants import require_aware
 from carebook.errors import ValidationError
@@ -28,11 +29,6 @@ def _services(value: object) -> tuple[ServiceId, ...]:
 
 def _start(value: object) -> pendulum.DateTime:
     return require_aware(value, "start")
-
-
-def _key(_: object, __: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not 1 <= len(value) <= 200:
-        raise ValidationError("an idempotency key is a string of 1 to 200 characters")
 
 
 @frozen(kw_only=True)
@@ -59,7 +55,7 @@ class BookAppointment:
     patient_id: PatientId
     service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
     start: pendulum.DateTime = attrs.field(converter=_start)
-    idempotency_key: str = attrs.field(validator=_key)
+    idempotency_key: str = attrs.field(validator=validators.idempotency_key)
     hold_id: AppointmentId | None = None
 
 

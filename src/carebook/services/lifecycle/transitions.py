@@ -1,4 +1,8 @@
-"""Lifecycle use cases: confirm, check in, session, no-show, cancel, entered-in-error."""
+"""Lifecycle use cases: confirm, check in, session, no-show, cancel, entered-in-error.
+
+Every transition runs in one unit of work with the deps' transition observers (the
+walk-in queue among them), so what follows an appointment changes with it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,11 @@ from carebook.domain.events import Event, EventStamp
 from carebook.domain.ids import AppointmentId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.policy import BookingPolicy
-from carebook.errors import ForbiddenError, NotFoundError, RuleRejectedError
+from carebook.errors import ForbiddenError, NotFoundError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
 from carebook.services.booking.commands import CancelAppointment
 from carebook.services.context import Deps
-from carebook.services.walkins import queue as walkin_queue
 
 __all__ = [
     "cancel",
@@ -65,7 +68,8 @@ def _transition(
         guard(actor, current, stamp, policy)
         updated, events = change(current, stamp, policy)
         uow.appointments.update(updated)
-        events += walkin_queue.sync(uow, stamp, actor, current, updated)
+        for observe in deps.transition_observers:
+            events += observe(uow, stamp, actor, current, updated)
         uow.outbox.append(events)
         return updated
 
@@ -174,13 +178,7 @@ def cancel(
     def guard(
         actor: Actor, appointment: Appointment, stamp: EventStamp, policy: BookingPolicy
     ) -> None:
-        if actor.kind is ActorKind.PATIENT:
-            deadline = appointment.start.subtract(minutes=policy.cancel_notice)
-            if stamp.now > deadline:
-                raise RuleRejectedError(
-                    "cancel_notice",
-                    f"patients may cancel up to {policy.cancel_notice} minutes before the start",
-                )
+        appointment.check_cancel_notice(stamp.now, policy, by=actor.kind)
 
     return _transition(
         deps,

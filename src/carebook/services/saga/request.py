@@ -14,6 +14,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import validators
 from carebook.domain.actors import Actor
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, SagaId, ServiceId
 from carebook.domain.instants import require_aware
@@ -21,8 +22,7 @@ from carebook.domain.payments.saga import BookingSaga, SagaStatus
 from carebook.domain.pricing.config import PricingConfig
 from carebook.domain.pricing.prices import Quote, price_appointment
 from carebook.domain.pricing.promo import PromoRequest, normalise_code
-from carebook.domain.pricing.quota import QUOTA_EXHAUSTED, quota_day
-from carebook.domain.pricing.settings import QuotaExhaustedBehaviour
+from carebook.domain.pricing.quota import apply_quota, quota_day
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.rules import BookingRequest
 from carebook.errors import (
@@ -33,9 +33,9 @@ from carebook.errors import (
     ValidationError,
 )
 from carebook.ports import UnitOfWork
-from carebook.services import authz
-from carebook.services.booking.book import _calendar, _patient, _reserve
-from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit, load_pricing
+from carebook.services import authz, reservations
+from carebook.services.pricing import load_pricing
+from carebook.services.saga.runtime import COMMITTED, SagaRuntime, emit
 
 __all__ = ["RequestBooking", "request_booking"]
 
@@ -49,11 +49,6 @@ def _services(value: object) -> tuple[ServiceId, ...]:
     if not ids or len(set(ids)) != len(ids):
         raise ValidationError("name each service once, at least one")
     return ids
-
-
-def _key(_: object, __: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not 1 <= len(value) <= 200:
-        raise ValidationError("an idempotency key is a string of 1 to 200 characters")
 
 
 def _promo(value: object) -> str | None:
@@ -78,7 +73,7 @@ class RequestBooking:
     patient_id: PatientId
     service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
     start: pendulum.DateTime = attrs.field(converter=_start)
-    idempotency_key: str = attrs.field(validator=_key)
+    idempotency_key: str = attrs.field(validator=validators.idempotency_key)
     promo_code: str | None = attrs.field(default=None, converter=_promo)
 
 
@@ -103,8 +98,8 @@ def _promo_request(
 def _hold_and_price(
     rt: SagaRuntime, uow: UnitOfWork, cmd: RequestBooking, saga_id: SagaId, now: pendulum.DateTime
 ) -> tuple[Appointment, Quote, PricingConfig, pendulum.Date | None]:
-    patient = _patient(uow, cmd.patient_id)
-    calendar = _calendar(uow, patient)
+    patient = reservations.load_patient(uow, cmd.patient_id)
+    calendar = reservations.load_calendar(uow, patient)
     request = BookingRequest(
         location_id=cmd.location_id,
         practitioner_id=cmd.practitioner_id,
@@ -112,15 +107,14 @@ def _hold_and_price(
         service_ids=cmd.service_ids,
         start=cmd.start,
     )
-    draft = _reserve(uow, rt.deps, calendar, request, now)
-    settings = rt.settings
-    hold = attrs.evolve(
-        draft,
-        hold_expires_at=now.add(
-            minutes=settings.payment_timeout_minutes + settings.confirm_grace_minutes
-        ),
-    )
-    uow.appointments.add(hold, now=now)
+
+    def until_paid(draft: Appointment) -> Appointment:
+        """Held while the payment may still complete."""
+        settings = rt.settings
+        minutes = settings.payment_timeout_minutes + settings.confirm_grace_minutes
+        return attrs.evolve(draft, hold_expires_at=now.add(minutes=minutes))
+
+    hold = reservations.reserve(uow, rt.deps, calendar, request, now, finish=until_paid)
     config = load_pricing(uow, calendar.organisation.id)
     services = [calendar.service(s) for s in cmd.service_ids]
     quote = price_appointment(
@@ -137,15 +131,12 @@ def _hold_and_price(
     if quote.discounted:
         pricing = config.settings
         wanted = quota_day(now, pricing.quota_timezone)
-        if uow.pricing.reserve_quota(config.organisation_id, wanted, pricing.daily_quota, saga_id):
-            day = wanted
-        elif pricing.on_quota_exhausted is QuotaExhaustedBehaviour.REJECT:
-            raise RuleRejectedError(
-                QUOTA_EXHAUSTED,
-                f"the discount quota of {pricing.daily_quota} for {wanted} is used up",
-            )
-        else:
-            quote = quote.without_discount()
+        limit = pricing.daily_quota
+        granted = uow.pricing.reserve_quota(config.organisation_id, wanted, limit, saga_id)
+        quote = apply_quota(
+            quote, day=wanted, limit=limit, granted=granted, on_exhausted=pricing.on_quota_exhausted
+        )
+        day = wanted if granted else None
     return hold, quote, config, day
 
 

@@ -10,9 +10,7 @@ import attrs
 from attrs import frozen
 
 from carebook.domain.events import Event, EventStamp
-from carebook.domain.ids import OrganisationId
 from carebook.domain.payments.saga import BookingSaga
-from carebook.domain.pricing.config import PricingConfig
 from carebook.domain.pricing.discounts import DiscountPolicy
 from carebook.errors import ConfigurationError, ValidationError
 from carebook.ports import PaymentGateway, UnitOfWork
@@ -26,7 +24,6 @@ __all__ = [
     "SagaRuntime",
     "SagaSettings",
     "emit",
-    "load_pricing",
     "store",
 ]
 
@@ -110,11 +107,6 @@ class SagaRuntime:
 
     def info(self, saga: BookingSaga, message: str, *args: Any) -> None:
         self.deps.info(self.stamp(saga), message, *args)
-
-
-def load_pricing(uow: UnitOfWork, organisation_id: OrganisationId) -> PricingConfig:
-    """The organisation's stored pricing, or the defaults (version 0)."""
-    return uow.pricing.get_config(organisation_id) or PricingConfig(organisation_id=organisation_id)
 
 
 def store(uow: UnitOfWork, saga: BookingSaga, events: Sequence[Event]) -> None:

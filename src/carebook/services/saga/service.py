@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from carebook.domain.actors import Actor, ActorKind
-from carebook.domain.events import Event, _SagaEvent
+from carebook.domain.events import Event, SagaEvent
 from carebook.domain.ids import SagaId
 from carebook.domain.payments.saga import BookingSaga, SagaAction
 from carebook.errors import ConflictError, ForbiddenError, NotFoundError
@@ -106,7 +106,7 @@ class BookingSagas:
     def handle_event(self, event: Event) -> None:
         """An event consumer: a saga event nudges its saga on. Delivering an event
         twice, or events out of order, changes nothing: the stored saga decides."""
-        if not isinstance(event, _SagaEvent):
+        if not isinstance(event, SagaEvent):
             return
         with self._rt.deps.storage.unit_of_work() as uow:
             saga = uow.sagas.get(event.saga_id)

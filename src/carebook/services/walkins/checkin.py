@@ -2,7 +2,7 @@
 
 One write unit of work, holding the location's queue lock (``uow.walkins.lock_queue``):
 look for a replay of the same idempotency key, check the patient, the location and
-duplicates, then either reserve a walk-in (:mod:`.walkin_reserve`) or move a booked
+duplicates, then either reserve a walk-in (:mod:`.reserve`) or move a booked
 appointment to ``arrived``, queue the patient, and announce the new wait. A walk-in
 that would wait longer than the limit is a :class:`NoAvailability`: nothing is written.
 """

@@ -3,9 +3,12 @@
 Every change to a location's queue (a check-in, a session starting or ending, a
 practitioner going on or off duty, a patient leaving, a no-show, a cancellation)
 recomputes that location's estimate and appends one ``WaitTimeChanged`` to the outbox,
-in the same transaction. :func:`sync` is called by every lifecycle transition
-(``services/lifecycle.py``), so ``cb.lifecycle.start_session``, ``cb.lifecycle.complete_session``,
-``cb.lifecycle.cancel`` ... keep the queue right whichever way they are reached.
+in the same transaction. :func:`sync` is a transition observer
+(:class:`carebook.services.context.TransitionObserver`), wired into ``Deps`` by
+:func:`carebook.bootstrap`, so every lifecycle transition
+(:mod:`carebook.services.lifecycle.transitions`) calls it: ``cb.lifecycle.start_session``,
+``cb.lifecycle.complete_session``, ``cb.lifecycle.cancel`` ... keep the queue right
+whichever way they are reached.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 The first practitioner who can take the patient is found by the ordinary availability
 search (:func:`carebook.domain.scheduling.availability.find_slots`) over the practitioners on duty,
 with their projected queue as extra busy time (a practitioner busy until 10:40 by the
-estimate is not offered 10:20, even if the calendar is free). The slot is then checked
-by the booking path's rule pipeline and stored through ``uow.appointments.add``, so
-storage refuses an overlap exactly as it does for any booking.
+estimate is not offered 10:20, even if the calendar is free). The slot is then reserved
+as any booking is (:func:`carebook.services.reservations.reserve`: the reservation rules,
+then ``uow.appointments.add``), so storage refuses an overlap exactly as it does for any
+booking.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from carebook.domain.scheduling.rules import BookingRequest
 from carebook.domain.walkins.queue import WalkInSettings, search_calendar, walk_in_service
 from carebook.domain.walkins.waittime import WaitEstimate
 from carebook.ports import UnitOfWork
-from carebook.services.booking.book import _reserve
+from carebook.services import reservations
 from carebook.services.context import Deps
 
 __all__ = ["Search", "book_walk_in", "first_slot", "prepare"]
@@ -117,12 +118,14 @@ def book_walk_in(
         service_ids=(search.stand_in.id,),
         start=slot.start,
     )
-    draft = _reserve(uow, deps, search.calendar, request, now)
-    appointment = attrs.evolve(
-        draft,
-        service_ids=(search.service.id,) * search.slots,
-        status=AppointmentStatus.ARRIVED,
-        idempotency_key=key,
-    )
-    uow.appointments.add(appointment, now=now)
-    return appointment
+
+    def arrived(draft: Appointment) -> Appointment:
+        """Stored as ``slots`` visits of the real service, the patient already here."""
+        return attrs.evolve(
+            draft,
+            service_ids=(search.service.id,) * search.slots,
+            status=AppointmentStatus.ARRIVED,
+            idempotency_key=key,
+        )
+
+    return reservations.reserve(uow, deps, search.calendar, request, now, finish=arrived)

@@ -2,8 +2,9 @@
 
 Reached as ``cb.walkins``. Each command is one unit of work: the appointment, the queue
 entry, the learned durations and the ``WaitTimeChanged`` events change together or not
-at all. Sessions start and end through the ordinary lifecycle (``cb.lifecycle.start_session``,
-``cb.lifecycle.complete_session``), which keeps the queue in step (``walkin_queue.sync``).
+at all. Sessions start and end through the ordinary lifecycle
+(``cb.lifecycle.start_session``, ``cb.lifecycle.complete_session``), whose transition
+observer keeps the queue in step (:func:`carebook.services.walkins.queue.sync`).
 """
 
 from __future__ import annotations
