@@ -54,11 +54,14 @@ def stress(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff lint and ruff format check."""
+    """ruff lint, ruff format check, and the layering contract (import-linter)."""
     session.install(_dev_requirement("ruff"))
     # The whole tree, as CI does: Python files and the Python blocks in Markdown.
     session.run("ruff", "check")
     session.run("ruff", "format", "--check")
+    # The contracts in pyproject.toml read the import graph of both distributions.
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy")
+    session.run("lint-imports")
 
 
 @nox.session
