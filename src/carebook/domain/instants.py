@@ -2,7 +2,11 @@
 
 Rules (see docs/guarantees.md):
 - Every instant is time-zone aware; a naive datetime is rejected with ValidationError.
-  Instants are normalised to UTC pendulum DateTimes.
+  Instants are normalised to UTC pendulum DateTimes by :func:`require_aware`, the one
+  conversion of incoming datetimes: an aware datetime means the instant Python gives it,
+  ``value.astimezone(timezone.utc)`` -- its wall time minus its own ``utcoffset()``,
+  which honours ``fold`` -- whatever its tzinfo (zoneinfo, pendulum, ``datetime.timezone``,
+  dateutil, ...). The wall time is never re-read in the zone.
 - Intervals are half-open ``[start, end)`` and must have ``end > start``.
 - A local wall-clock time that falls in a daylight-saving gap is moved forward by the
   gap's length; one that occurs twice (a fold) means its first occurrence.
@@ -33,15 +37,51 @@ __all__ = [
 ]
 
 UTC = pendulum.UTC
+_NAIVE = "must be time-zone aware (naive datetimes are refused)"
 
 
 def require_aware(value: Any, what: str = "datetime") -> pendulum.DateTime:
-    """Return ``value`` as a UTC pendulum DateTime, or raise ValidationError."""
+    """Return ``value`` as a UTC pendulum DateTime, or raise ValidationError.
+
+    The instant is the one Python defines, ``value.astimezone(timezone.utc)``: the wall
+    time minus ``value.utcoffset()``, so ``fold`` is honoured and a standard-library time
+    in a daylight-saving gap keeps the offset its tzinfo gives it (``fold=0``: the offset
+    before the change, which moves it forward). Refused: anything that is not a
+    ``datetime``, a naive one (no tzinfo, or ``utcoffset()`` is None), and one whose
+    tzinfo cannot give an offset (``utcoffset()`` raises).
+    """
     if not isinstance(value, dt.datetime):
         raise ValidationError(f"{what} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(f"{what} must be time-zone aware (naive datetimes are refused)")
-    return pendulum.instance(value).in_timezone(UTC)
+    tzinfo = value.tzinfo
+    if tzinfo is UTC and isinstance(value, pendulum.DateTime):
+        return value  # already UTC (where fold means nothing): the common case, kept cheap
+    if tzinfo is None:
+        raise ValidationError(f"{what} {_NAIVE}")
+    try:
+        offset = value.utcoffset()
+    except Exception as exc:  # a third-party tzinfo with no rule for this value
+        raise ValidationError(
+            f"{what} must be a datetime whose time zone gives its offset"
+        ) from exc
+    if offset is None:
+        raise ValidationError(f"{what} {_NAIVE}")
+    # Standard-library arithmetic on a plain naive copy, never pendulum's: pendulum.instance
+    # re-reads the wall time in the zone (moving a fold=0 gap time back, not forward), and
+    # pendulum's own arithmetic has rules of its own.
+    utc = dt.datetime(*_fields(value)) - offset
+    return pendulum.DateTime(*_fields(utc), tzinfo=UTC)
+
+
+def _fields(value: dt.datetime) -> tuple[int, int, int, int, int, int, int]:
+    return (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 @functools.lru_cache(maxsize=1024)

@@ -76,8 +76,8 @@ class Staffing:
         """Check-ins and bookings at the organisation's locations in ``[start, end)``,
         oldest first (ids, instants and kinds only)."""
         authz.require_admin(actor, "read demand history")
-        begin = pendulum.instance(require_aware(start, "start"))
-        finish = pendulum.instance(require_aware(end, "end"))
+        begin = require_aware(start, "start")
+        finish = require_aware(end, "end")
         if finish <= begin:
             raise ValidationError("the history window must end after it starts")
         with self._deps.storage.unit_of_work() as uow:
