@@ -16,9 +16,9 @@ from carebook.testing.contracts.notifier import NotifierContract
 from carebook.testing.contracts.payment import PaymentGatewayContract
 from carebook.testing.contracts.publisher import PublisherContract
 from carebook.testing.contracts.storage import StorageContract
-from carebook.testing.contracts.storage_pricing import PricingStorageContract
-from carebook.testing.contracts.storage_sagas import SagaStorageContract
-from carebook.testing.contracts.storage_walkins import WalkInStorageContract
+from carebook.testing.contracts.storage.pricing import PricingStorageContract
+from carebook.testing.contracts.storage.sagas import SagaStorageContract
+from carebook.testing.contracts.storage.walkins import WalkInStorageContract
 
 __all__ = [
     "ClockContract",

@@ -1,7 +1,7 @@
 """Storage contract, walk-ins part one: shared fixtures, then settings, duty, learned
 durations, announced waits and the queue lock. Part two (queue entries) and the whole
-suite, :class:`~carebook.testing.contracts.storage_walkins.WalkInStorageContract`, are in
-:mod:`carebook.testing.contracts.storage_walkins`.
+suite, :class:`~carebook.testing.contracts.storage.walkins.WalkInStorageContract`, are in
+:mod:`carebook.testing.contracts.storage.walkins`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from carebook.errors import StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.calendar import NOW, StorageContractBase, at
 
 __all__ = ["WalkInContractBase", "WalkInStateContract", "entry_for", "walkin_settings"]
 

@@ -10,8 +10,8 @@ class TestMyStorage(StorageContract):
 ```
 
 The suite is split by subject: calendar rows
-(:mod:`~carebook.testing.contracts.storage_calendar`), appointments and busy time
-(:mod:`~carebook.testing.contracts.storage_appointments`), and here units of work,
+(:mod:`~carebook.testing.contracts.storage.calendar`), appointments and busy time
+(:mod:`~carebook.testing.contracts.storage.appointments`), and here units of work,
 concurrent writers, the outbox and the inbox.
 """
 
@@ -33,8 +33,8 @@ from carebook.errors import SlotUnavailableError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_appointments import AppointmentStorageContract
-from carebook.testing.contracts.storage_calendar import (
+from carebook.testing.contracts.storage.appointments import AppointmentStorageContract
+from carebook.testing.contracts.storage.calendar import (
     NOW,
     CalendarStorageContract,
     StorageContractBase,
