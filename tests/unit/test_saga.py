@@ -16,7 +16,7 @@ from carebook.errors import InvalidTransitionError
 from carebook.ports import PaymentIntent, PaymentStatus
 from carebook.serialization import dumps, loads
 from carebook.testing import builders
-from carebook.testing.contracts.storage.calendar import NOW
+from carebook.testing.contracts.storage.base import NOW
 from carebook.testing.contracts.storage.sagas import booking_saga
 
 clinic = builders.small_clinic()

@@ -416,8 +416,8 @@ def backstop(pg_url: str) -> Iterator[Backstop]:
     """A migrated PostgreSQL database holding one booked appointment with a room:
     practitioner 1, patient 1, room 1, 09:00-09:30 on the contract suite's day."""
     from carebook.testing import builders
-    from carebook.testing.contracts.storage.calendar import NOW as CONTRACT_NOW
-    from carebook.testing.contracts.storage.calendar import at
+    from carebook.testing.contracts.storage.base import NOW as CONTRACT_NOW
+    from carebook.testing.contracts.storage.base import at
 
     storage = SqlStorage(pg_url, migrate=True)
     try:
@@ -579,7 +579,7 @@ def test_through_the_repository_the_constraint_surfaces_as_slot_unavailable(
     """``add`` re-checks before it inserts, so reach the constraint through ``update``:
     bring a cancelled appointment over the booked one's time back to ``booked`` (the
     domain never does this; the database still refuses it, with the typed error)."""
-    from carebook.testing.contracts.storage.calendar import NOW as CONTRACT_NOW
+    from carebook.testing.contracts.storage.base import NOW as CONTRACT_NOW
 
     clinic = backstop.clinic
     cancelled = clinic.appointment(

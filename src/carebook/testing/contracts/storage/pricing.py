@@ -32,7 +32,7 @@ from carebook.domain.pricing.settings import PricingSettings
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage.calendar import NOW, StorageContractBase
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase
 
 __all__ = ["PricingStorageContract"]
 

@@ -27,7 +27,7 @@ from carebook.domain.scheduling.appointment import Appointment, AppointmentStatu
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import PaymentStatus, Storage
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage.calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
 __all__ = ["SagaStorageContract", "booking_saga"]
 

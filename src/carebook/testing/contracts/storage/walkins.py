@@ -34,7 +34,7 @@ from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 from carebook.errors import ConflictError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage.calendar import NOW, at
+from carebook.testing.contracts.storage.base import NOW, at
 from carebook.testing.contracts.storage.walkins_state import (
     WalkInContractBase,
     WalkInStateContract,

@@ -30,7 +30,7 @@ from carebook.errors import StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage.calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
 __all__ = ["WalkInContractBase", "WalkInStateContract", "entry_for", "walkin_settings"]
 
