@@ -9,7 +9,8 @@ foreign keys pass too.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from typing import TypeVar
 
 import pendulum
 import pytest
@@ -18,11 +19,13 @@ from carebook.domain.events import Event
 from carebook.domain.ids import AppointmentId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.busy import BusyInterval
-from carebook.ports import Storage
+from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
 
 __all__ = ["NOW", "StorageContractBase", "at"]
+
+T = TypeVar("T")
 
 NOW = pendulum.datetime(2030, 1, 7, 8)
 """The ``now`` every storage contract test passes (a Monday, 08:00 UTC)."""
@@ -53,6 +56,23 @@ class StorageContractBase:
             clinic.save(uow)
             uow.commit()
         return clinic
+
+    @staticmethod
+    def write(storage: Storage, *changes: Callable[[UnitOfWork], object]) -> object:
+        """Apply ``changes`` in order in one write unit of work and commit; return what
+        the last change returned."""
+        result: object = None
+        with storage.unit_of_work(write=True) as uow:
+            for change in changes:
+                result = change(uow)
+            uow.commit()
+        return result
+
+    @staticmethod
+    def read(storage: Storage, query: Callable[[UnitOfWork], T]) -> T:
+        """What ``query`` returns in a read-only unit of work."""
+        with storage.unit_of_work() as uow:
+            return query(uow)
 
     @staticmethod
     def add(storage: Storage, *appointments: Appointment, now: pendulum.DateTime = NOW) -> None:

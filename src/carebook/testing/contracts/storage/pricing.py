@@ -1,6 +1,9 @@
 """Storage contract: ``uow.pricing`` (configuration, promo codes and uses, the daily
 discount quota, the audit trail).
 
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
+
 ```python
 class TestMyPricing(PricingStorageContract):
     @pytest.fixture
@@ -64,18 +67,6 @@ def _reserve(uow: UnitOfWork, *, org: OrganisationId, limit: int, saga: SagaId) 
 
 class PricingStorageContract(StorageContractBase):
     """What every adapter's ``uow.pricing`` must do."""
-
-    @staticmethod
-    def write(storage: Storage, change: Callable[[UnitOfWork], object]) -> object:
-        with storage.unit_of_work(write=True) as uow:
-            result = change(uow)
-            uow.commit()
-        return result
-
-    @staticmethod
-    def read(storage: Storage, query: Callable[[UnitOfWork], object]) -> object:
-        with storage.unit_of_work() as uow:
-            return query(uow)
 
     # -- configuration ------------------------------------------------------------------
     def test_a_config_reads_back_equal_and_versions_guard_it(

@@ -1,5 +1,8 @@
 """Storage contract: ``uow.sagas`` (booking sagas and their event timelines).
 
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
+
 ```python
 class TestMySagas(SagaStorageContract):
     @pytest.fixture

@@ -3,6 +3,9 @@
 Settings, duty, learned durations, announced waits and the queue lock are part one,
 :mod:`carebook.testing.contracts.storage.walkins_state`.
 
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
+
 ```python
 class TestMyWalkIns(WalkInStorageContract):
     @pytest.fixture
