@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import TYPE_CHECKING
 
 import pendulum
 
-from carebook.builtin.memory.state import _owners
+from carebook.builtin.memory.state import StagedChanges, owners
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -19,27 +18,27 @@ from carebook.domain.scheduling.appointment import Appointment, AppointmentStatu
 from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
 from carebook.errors import ConflictError, SlotUnavailableError, StorageError
 
-if TYPE_CHECKING:
-    from carebook.builtin.memory.storage import MemoryUnitOfWork
-
-__all__ = []
+__all__ = ["MemoryAppointments"]
 
 
-class _Appointments:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+class MemoryAppointments:
+    """``uow.appointments`` of the memory storage: staged adds and updates, busy time
+    from the committed timelines and the staged appointments."""
+
+    def __init__(self, changes: StagedChanges) -> None:
+        self._changes = changes
 
     def get(self, appointment_id: AppointmentId) -> Appointment | None:
-        return self._uow._appointment(appointment_id)
+        return self._changes.appointment(appointment_id)
 
     def add(self, appointment: Appointment, *, now: pendulum.DateTime) -> None:
-        uow = self._uow
-        uow._require_write()
-        if uow._appointment(appointment.id) is not None:
+        changes = self._changes
+        changes.require_write()
+        if changes.appointment(appointment.id) is not None:
             raise ConflictError(f"appointment {appointment.id} already exists")
         if appointment.occupies(now):
             start, end = appointment.occupied_epochs
-            for owner_kind, owner_id in _owners(appointment):
+            for owner_kind, owner_id in owners(appointment):
                 only = (owner_id,)
                 clash = self.busy_intervals(
                     start,
@@ -53,36 +52,36 @@ class _Appointments:
                     raise SlotUnavailableError(
                         f"{owner_kind} {owner_id} is already booked at that time"
                     )
-        uow._stage(appointment)
-        uow._new.add(appointment.id)
+        changes.stage(appointment)
+        changes.new.add(appointment.id)
 
     def update(self, appointment: Appointment) -> None:
-        uow = self._uow
-        uow._require_write()
-        current = uow._appointment(appointment.id)
+        changes = self._changes
+        changes.require_write()
+        current = changes.appointment(appointment.id)
         if current is None:
             raise ConflictError(f"appointment {appointment.id} does not exist")
         if current.version != appointment.version - 1:
             raise ConflictError(f"appointment {appointment.id} was changed concurrently")
         if current.occupied_epochs != appointment.occupied_epochs:
             raise StorageError("an appointment's time is changed by rescheduling, not update")
-        uow._stage(appointment)
+        changes.stage(appointment)
 
     def by_idempotency_key(self, key: str) -> Appointment | None:
-        for staged in self._uow._appointments.values():
+        for staged in self._changes.appointments.values():
             if staged.idempotency_key == key:
                 return staged
-        with self._uow._state.lock:
-            ident = self._uow._state.idempotency.get(key)
-        return None if ident is None else self._uow._appointment(ident)
+        with self._changes.state.lock:
+            ident = self._changes.state.idempotency.get(key)
+        return None if ident is None else self._changes.appointment(ident)
 
     def starting_between(
         self, location_ids: Collection[LocationId], start: int, end: int
     ) -> list[Appointment]:
         wanted = set(location_ids)
-        with self._uow._state.lock:
-            stored = dict(self._uow._state.appointments)
-        stored.update(self._uow._appointments)
+        with self._changes.state.lock:
+            stored = dict(self._changes.state.appointments)
+        stored.update(self._changes.appointments)
         found = [
             a
             for a in stored.values()
@@ -91,10 +90,10 @@ class _Appointments:
         return sorted(found, key=lambda a: (a.start, str(a.id)))
 
     def for_patient(self, patient_id: PatientId) -> list[Appointment]:
-        with self._uow._state.lock:
-            idents = set(self._uow._state.by_patient.get(patient_id, ()))
-        idents |= {a.id for a in self._uow._appointments.values() if a.patient_id == patient_id}
-        found = [a for a in map(self._uow._appointment, idents) if a is not None]
+        with self._changes.state.lock:
+            idents = set(self._changes.state.by_patient.get(patient_id, ()))
+        idents |= {a.id for a in self._changes.appointments.values() if a.patient_id == patient_id}
+        found = [a for a in map(self._changes.appointment, idents) if a is not None]
         return sorted(found, key=lambda a: (a.start, str(a.id)))
 
     def busy_intervals(
@@ -109,14 +108,14 @@ class _Appointments:
         exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
         now_s = to_epoch(now)
-        staged = self._uow._appointments
+        staged = self._changes.appointments
         out: list[BusyInterval] = []
         owners = [
             *((PRACTITIONER, i) for i in practitioner_ids),
             *((RESOURCE, i) for i in resource_ids),
             *((PATIENT, i) for i in patient_ids),
         ]
-        state = self._uow._state
+        state = self._changes.state
         with state.lock:
             for owner in owners:
                 timeline = state.timelines.get(owner)
@@ -130,7 +129,7 @@ class _Appointments:
                     if expires is None or expires > now_s:
                         out.append(busy)
         for owner in owners:
-            for staged_id in self._uow._staged_by_owner.get(owner, ()):
+            for staged_id in self._changes.by_owner.get(owner, ()):
                 appt = staged[staged_id]
                 s, e = appt.occupied_epochs
                 if s < end and start < e and appt.occupies(now) and appt.id != exclude:
@@ -138,13 +137,13 @@ class _Appointments:
         return out
 
     def expired_holds(self, now: pendulum.DateTime, limit: int = 100) -> list[Appointment]:
-        with self._uow._state.lock:
+        with self._changes.state.lock:
             candidates = [
                 a
-                for a in self._uow._state.appointments.values()
+                for a in self._changes.state.appointments.values()
                 if a.status is AppointmentStatus.PROPOSED
             ]
-        current = [self._uow._appointment(a.id) for a in candidates]
+        current = [self._changes.appointment(a.id) for a in candidates]
         expired = [
             a
             for a in current

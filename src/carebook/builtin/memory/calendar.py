@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from carebook.builtin.memory.state import StagedChanges
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -24,50 +25,49 @@ from carebook.domain.scheduling.calendar import (
 )
 from carebook.domain.scheduling.clinic import ClinicCalendar
 
-if TYPE_CHECKING:
-    from carebook.builtin.memory.storage import MemoryUnitOfWork
-
-__all__ = []
+__all__ = ["MemoryCalendar", "MemoryPatients"]
 
 
-class _Calendar:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+class MemoryCalendar:
+    """``uow.calendar`` of the memory storage."""
+
+    def __init__(self, changes: StagedChanges) -> None:
+        self._changes = changes
 
     def get_organisation(self, organisation_id: OrganisationId) -> Organisation | None:
-        found: Organisation | None = self._uow._get("organisation", organisation_id)
+        found: Organisation | None = self._changes.get("organisation", organisation_id)
         return found
 
     def save_organisation(self, organisation: Organisation) -> None:
-        self._uow._put("organisation", organisation.id, organisation)
+        self._changes.put("organisation", organisation.id, organisation)
 
     def get_location(self, location_id: LocationId) -> Location | None:
-        found: Location | None = self._uow._get("location", location_id)
+        found: Location | None = self._changes.get("location", location_id)
         return found
 
     def save_location(self, location: Location) -> None:
-        self._uow._put("location", location.id, location)
+        self._changes.put("location", location.id, location)
 
     def get_practitioner(self, practitioner_id: PractitionerId) -> Practitioner | None:
-        found: Practitioner | None = self._uow._get("practitioner", practitioner_id)
+        found: Practitioner | None = self._changes.get("practitioner", practitioner_id)
         return found
 
     def save_practitioner(self, practitioner: Practitioner) -> None:
-        self._uow._put("practitioner", practitioner.id, practitioner)
+        self._changes.put("practitioner", practitioner.id, practitioner)
 
     def get_service(self, service_id: ServiceId) -> Service | None:
-        found: Service | None = self._uow._get("service", service_id)
+        found: Service | None = self._changes.get("service", service_id)
         return found
 
     def save_service(self, service: Service) -> None:
-        self._uow._put("service", service.id, service)
+        self._changes.put("service", service.id, service)
 
     def get_resource(self, resource_id: ResourceId) -> Resource | None:
-        found: Resource | None = self._uow._get("resource", resource_id)
+        found: Resource | None = self._changes.get("resource", resource_id)
         return found
 
     def save_resource(self, resource: Resource) -> None:
-        self._uow._put("resource", resource.id, resource)
+        self._changes.put("resource", resource.id, resource)
 
     def load(self, organisation_id: OrganisationId) -> ClinicCalendar | None:
         organisation = self.get_organisation(organisation_id)
@@ -75,15 +75,15 @@ class _Calendar:
             return None
 
         def rows(table: str) -> list[Any]:
-            with self._uow._state.lock:
-                merged = dict(self._uow._state.tables[table])
-            merged.update(self._uow._staged.get(table, {}))
+            with self._changes.state.lock:
+                merged = dict(self._changes.state.tables[table])
+            merged.update(self._changes.rows.get(table, {}))
             return [r for r in merged.values() if _org_of(r, merged_locations) == organisation_id]
 
-        with self._uow._state.lock:
+        with self._changes.state.lock:
             merged_locations: Mapping[uuid.UUID, Location] = {
-                **self._uow._state.tables["location"],
-                **self._uow._staged.get("location", {}),
+                **self._changes.state.tables["location"],
+                **self._changes.rows.get("location", {}),
             }
         return ClinicCalendar.build(
             organisation,
@@ -102,13 +102,15 @@ def _org_of(row: Any, locations: Mapping[uuid.UUID, Location]) -> uuid.UUID | No
     return org
 
 
-class _Patients:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+class MemoryPatients:
+    """``uow.patients`` of the memory storage."""
+
+    def __init__(self, changes: StagedChanges) -> None:
+        self._changes = changes
 
     def get(self, patient_id: PatientId) -> Patient | None:
-        found: Patient | None = self._uow._get("patient", patient_id)
+        found: Patient | None = self._changes.get("patient", patient_id)
         return found
 
     def save(self, patient: Patient) -> None:
-        self._uow._put("patient", patient.id, patient)
+        self._changes.put("patient", patient.id, patient)

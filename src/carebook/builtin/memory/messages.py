@@ -3,49 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
 
+from carebook.builtin.memory.state import StagedChanges
 from carebook.domain.events import Event
 from carebook.domain.ids import (
     EventId,
 )
 
-if TYPE_CHECKING:
-    from carebook.builtin.memory.storage import MemoryUnitOfWork
-
-__all__ = []
+__all__ = ["MemoryInbox", "MemoryOutbox"]
 
 
-class _Outbox:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+class MemoryOutbox:
+    """``uow.outbox`` of the memory storage."""
+
+    def __init__(self, changes: StagedChanges) -> None:
+        self._changes = changes
 
     def append(self, events: Sequence[Event]) -> None:
-        self._uow._require_write()
-        self._uow._events.extend(events)
+        self._changes.require_write()
+        self._changes.events.extend(events)
 
     def pending(self, limit: int = 100) -> list[Event]:
-        with self._uow._state.lock:
+        with self._changes.state.lock:
             committed = [
-                e for _, e in zip(range(limit), self._uow._state.outbox.values(), strict=False)
+                e for _, e in zip(range(limit), self._changes.state.outbox.values(), strict=False)
             ]
-        return [e for e in committed if e.event_id not in self._uow._dispatched]
+        return [e for e in committed if e.event_id not in self._changes.dispatched]
 
     def mark_dispatched(self, event_ids: Collection[EventId]) -> None:
-        self._uow._require_write()
-        self._uow._dispatched |= set(event_ids)
+        self._changes.require_write()
+        self._changes.dispatched |= set(event_ids)
 
 
-class _Inbox:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+class MemoryInbox:
+    """``uow.inbox`` of the memory storage."""
+
+    def __init__(self, changes: StagedChanges) -> None:
+        self._changes = changes
 
     def record(self, consumer: str, event_id: EventId) -> bool:
-        self._uow._require_write()
+        self._changes.require_write()
         key = (consumer, event_id)
-        with self._uow._state.lock:
-            seen = key in self._uow._state.inbox
-        if seen or key in self._uow._inbox:
+        with self._changes.state.lock:
+            seen = key in self._changes.state.inbox
+        if seen or key in self._changes.inbox:
             return False
-        self._uow._inbox.add(key)
+        self._changes.inbox.add(key)
         return True

@@ -12,20 +12,19 @@ from carebook.builtin.memory.sagas import SagaTables
 from carebook.builtin.memory.timeline import Timeline
 from carebook.builtin.memory.walkins import WalkInTables
 from carebook.domain.events import Event
-from carebook.domain.ids import (
-    EventId,
-)
+from carebook.domain.ids import EventId
 from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.errors import StorageError
 
-__all__ = []
+__all__ = ["MemoryState", "Owner", "StagedChanges", "occupying", "owners"]
 
 
 Owner = tuple[str, uuid.UUID]
 
 
-def _owners(appointment: Appointment) -> list[Owner]:
+def owners(appointment: Appointment) -> list[Owner]:
     return [
         (PRACTITIONER, appointment.practitioner_id),
         (PATIENT, appointment.patient_id),
@@ -33,7 +32,9 @@ def _owners(appointment: Appointment) -> list[Owner]:
     ]
 
 
-class _State:
+class MemoryState:
+    """Committed rows, indexes and locks of one memory storage."""
+
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.writer = threading.Lock()
@@ -62,7 +63,7 @@ class _State:
         start, end = appointment.occupied_epochs
         expires = appointment.hold_expires_at
         expiry = None if expires is None else to_epoch(expires)
-        for kind, owner_id in _owners(appointment):
+        for kind, owner_id in owners(appointment):
             timeline = self.timelines.setdefault((kind, owner_id), Timeline())
             busy = BusyInterval(kind, owner_id, start, end, appointment.id)
             if remove:
@@ -71,7 +72,7 @@ class _State:
                 timeline.add(busy, expiry)
 
 
-def _occupying(appointment: Appointment) -> bool:
+def occupying(appointment: Appointment) -> bool:
     return appointment.status in (
         AppointmentStatus.PROPOSED,
         AppointmentStatus.PENDING,
@@ -79,3 +80,62 @@ def _occupying(appointment: Appointment) -> bool:
         AppointmentStatus.ARRIVED,
         AppointmentStatus.FULFILLED,
     )
+
+
+class StagedChanges:
+    """What one unit of work has written so far: applied on commit, dropped otherwise.
+
+    Reads through it see the staged rows over the committed ones.
+    """
+
+    def __init__(self, state: MemoryState, *, write: bool) -> None:
+        self.state = state
+        self.write = write
+        self.rows: dict[str, dict[uuid.UUID, Any]] = {}
+        self.appointments: dict[uuid.UUID, Appointment] = {}
+        self.by_owner: dict[Owner, set[uuid.UUID]] = {}
+        self.new: set[uuid.UUID] = set()
+        self.events: list[Event] = []
+        self.dispatched: set[EventId] = set()
+        self.inbox: set[tuple[str, EventId]] = set()
+
+    def require_write(self) -> None:
+        """Refuse a write in a read-only unit of work."""
+        if not self.write:
+            raise StorageError("this unit of work is read-only; open it with write=True")
+
+    def get(self, table: str, ident: uuid.UUID) -> Any:
+        """The staged row of ``table``, else the committed one, else None."""
+        staged = self.rows.get(table, {})
+        if ident in staged:
+            return staged[ident]
+        with self.state.lock:
+            return self.state.tables[table].get(ident)
+
+    def put(self, table: str, ident: uuid.UUID, value: Any) -> None:
+        """Stage a row of ``table``."""
+        self.require_write()
+        self.rows.setdefault(table, {})[ident] = value
+
+    def stage(self, appointment: Appointment) -> None:
+        """Stage an appointment and index it by its owners."""
+        self.appointments[appointment.id] = appointment
+        for owner in owners(appointment):
+            self.by_owner.setdefault(owner, set()).add(appointment.id)
+
+    def appointment(self, ident: uuid.UUID) -> Appointment | None:
+        """The staged appointment, else the committed one, else None."""
+        if ident in self.appointments:
+            return self.appointments[ident]
+        with self.state.lock:
+            return self.state.appointments.get(ident)
+
+    def clear(self) -> None:
+        """Forget everything staged."""
+        self.rows.clear()
+        self.appointments.clear()
+        self.by_owner.clear()
+        self.new.clear()
+        self.events.clear()
+        self.dispatched.clear()
+        self.inbox.clear()
