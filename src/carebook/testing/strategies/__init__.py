@@ -3,6 +3,10 @@
 Every strategy builds values through the classes' own constructors with explicit
 per-field strategies, so whatever it draws is valid. Instants are UTC pendulum
 DateTimes in whole seconds between the years 2000 and 2100.
+
+One module per concept, all re-exported here: :mod:`.values` (ids, names, instants,
+opening hours, money), :mod:`.calendar` (policies and calendar rows),
+:mod:`.appointments`, :mod:`.events` and :mod:`.commands`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from carebook.testing.strategies.values import (
     aware_datetimes,
     codes,
     currencies,
+    day_ranges,
     ids,
     intervals,
     money,
@@ -48,6 +53,7 @@ __all__ = [
     "codes",
     "commands",
     "currencies",
+    "day_ranges",
     "events",
     "events_of_type",
     "hold_slot_commands",

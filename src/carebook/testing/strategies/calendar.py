@@ -32,8 +32,8 @@ from carebook.domain.scheduling.calendar import (
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.testing.strategies.values import (
     St,
-    _day_ranges,
     codes,
+    day_ranges,
     ids,
     intervals,
     money,
@@ -99,7 +99,7 @@ def practitioners() -> St[Practitioner]:
         DateOverride,
         location_id=ids(LocationId),
         date=st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
-        ranges=_day_ranges(),
+        ranges=day_ranges(),
     )
     return st.builds(
         Practitioner,

@@ -17,9 +17,7 @@ from carebook.domain.ids import (
     PractitionerId,
     SagaId,
 )
-from carebook.domain.scheduling.appointment import (
-    AppointmentStatus,
-)
+from carebook.domain.scheduling.appointment import AppointmentStatus
 from carebook.testing.strategies.values import St, aware_datetimes, codes, ids
 
 __all__ = ["events", "events_of_type"]

@@ -15,10 +15,7 @@ from hypothesis import strategies as st
 from carebook.domain.currencies import MINOR_UNITS
 from carebook.domain.instants import Interval, from_epoch
 from carebook.domain.money import Money
-from carebook.domain.scheduling.calendar import (
-    TimeRange,
-    WeeklyHours,
-)
+from carebook.domain.scheduling.calendar import TimeRange, WeeklyHours
 
 __all__ = [
     "TIMEZONES",
@@ -26,6 +23,7 @@ __all__ = [
     "aware_datetimes",
     "codes",
     "currencies",
+    "day_ranges",
     "ids",
     "intervals",
     "money",
@@ -106,14 +104,15 @@ def time_ranges(draw: st.DrawFn) -> TimeRange:
 
 
 @st.composite
-def _day_ranges(draw: st.DrawFn) -> tuple[TimeRange, ...]:
+def day_ranges(draw: st.DrawFn) -> tuple[TimeRange, ...]:
+    """Up to three disjoint wall-clock ranges of one day, in order."""
     cuts = sorted(draw(st.lists(st.integers(0, 1440), unique=True, max_size=6)))
     return tuple(TimeRange(s, e) for s, e in zip(cuts[::2], cuts[1::2], strict=False))
 
 
 def weekly_hours() -> St[WeeklyHours]:
     """Up to three disjoint ranges on any subset of weekdays."""
-    return st.builds(WeeklyHours, st.dictionaries(st.integers(0, 6), _day_ranges()))
+    return st.builds(WeeklyHours, st.dictionaries(st.integers(0, 6), day_ranges()))
 
 
 def money(currency: St[str] | None = None) -> St[Money]:
