@@ -8,11 +8,7 @@ from collections.abc import Collection
 import pendulum
 
 from carebook.builtin.memory.state import StagedChanges, owners
-from carebook.domain.ids import (
-    AppointmentId,
-    LocationId,
-    PatientId,
-)
+from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval

@@ -6,9 +6,7 @@ from collections.abc import Collection, Sequence
 
 from carebook.builtin.memory.state import StagedChanges
 from carebook.domain.events import Event
-from carebook.domain.ids import (
-    EventId,
-)
+from carebook.domain.ids import EventId
 
 __all__ = ["MemoryInbox", "MemoryOutbox"]
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from carebook.domain.ids import (
-    AppointmentId,
-    LocationId,
-    PatientId,
-    PractitionerId,
-    ServiceId,
-)
+from carebook.domain.ids import AppointmentId, LocationId, PatientId, PractitionerId, ServiceId
 from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
 from carebook.testing.strategies.values import St, aware_datetimes, codes, ids
 

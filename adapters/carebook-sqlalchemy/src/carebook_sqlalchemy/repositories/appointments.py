@@ -8,33 +8,17 @@ from collections.abc import Collection
 
 import attrs
 import pendulum
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, bindparam, or_, select, update
 
-from carebook.domain.ids import (
-    AppointmentId,
-    LocationId,
-    PatientId,
-)
+from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
 from carebook.domain.scheduling.busy import BusyInterval
 from carebook.errors import ConflictError, SlotUnavailableError, StorageError
 from carebook.serialization import dumps, loads
-from carebook_sqlalchemy.repositories.base import (
-    APPOINTMENTS,
-    APPT_RESOURCES,
-    _Base,
-)
-from carebook_sqlalchemy.repositories.busy import AGGREGATE_FROM_OWNERS, _busy_statement, _Shape
-from carebook_sqlalchemy.schema.core import (
-    OCCUPYING_FIXED,
-)
+from carebook_sqlalchemy.repositories.base import APPOINTMENTS, APPT_RESOURCES, Rows
+from carebook_sqlalchemy.repositories.busy import AGGREGATE_FROM_OWNERS, BusyShape, busy_statement
+from carebook_sqlalchemy.schema.core import OCCUPYING_FIXED
 
 __all__ = ["AppointmentRepository"]
 
@@ -66,19 +50,22 @@ class _Vetted:
         return self.start <= start and end <= self.end and self.now == now and owners <= self.owners
 
 
-class AppointmentRepository(_Base):
+class AppointmentRepository:
+    """``uow.appointments``: inserts that refuse an overlap, optimistic updates, busy time."""
+
     def __init__(self, conn: Connection, *, write: bool) -> None:
-        super().__init__(conn, write=write)
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
         self._vetted: list[_Vetted] = []
 
     def get(self, appointment_id: AppointmentId) -> Appointment | None:
-        return self._one(APPOINTMENTS, appointment_id, Appointment)
+        return self._rows.one(APPOINTMENTS, appointment_id, Appointment)
 
     def add(self, appointment: Appointment, *, now: pendulum.DateTime) -> None:
         """Insert. On PostgreSQL the exclusion constraints refuse an overlap (23P01 ->
         SlotUnavailableError); on SQLite, whose writers are serialised by BEGIN
         IMMEDIATE, the overlap is re-checked here, inside the transaction."""
-        self._require_write()
+        self._rows.require_write()
         start, end = appointment.occupied_epochs
         epoch_now = to_epoch(now)
         vetted = any(v.covers(appointment, start, end, epoch_now) for v in self._vetted)
@@ -153,7 +140,7 @@ class AppointmentRepository(_Base):
             self._conn.execute(_RELEASE_RESOURCES, params)
 
     def update(self, appointment: Appointment) -> None:
-        self._require_write()
+        self._rows.require_write()
         start, end = appointment.occupied_epochs
         blocks = _blocks_time(appointment)
         if appointment.status is AppointmentStatus.PROPOSED:
@@ -273,8 +260,8 @@ class AppointmentRepository(_Base):
         count = len(practitioner_ids) + len(patient_ids) + len(resource_ids)
         aggregated = count > AGGREGATE_FROM_OWNERS
         arrays = aggregated and self._conn.dialect.name == "postgresql"
-        shape = _Shape(wanted, exclude is not None, aggregated, arrays)
-        rows = self._conn.execute(_busy_statement(shape), params)
+        shape = BusyShape(wanted, exclude is not None, aggregated, arrays)
+        rows = self._conn.execute(busy_statement(shape), params)
         # tuple.__new__ skips the NamedTuple's own __new__: a search builds thousands.
         new = tuple.__new__
         busy: list[BusyInterval] = []
@@ -293,7 +280,7 @@ class AppointmentRepository(_Base):
                     busy.append(new(BusyInterval, (kind, owners[owner], s, e, None)))
                 else:
                     expired = True
-        if self._write and not expired:
+        if self._rows.write and not expired:
             self._vetted.append(_Vetted(start, end, epoch_now, frozenset(owners.values())))
         return busy
 

@@ -1,16 +1,12 @@
 """What the repositories over one SQLAlchemy connection share: the core tables and the
-base class."""
+shared statements."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    select,
-)
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from carebook.errors import StorageError
@@ -39,6 +35,8 @@ __all__ = [
     "PRACTITIONERS",
     "RESOURCES",
     "SERVICES",
+    "Rows",
+    "T",
 ]
 
 
@@ -56,26 +54,33 @@ OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
 INBOX: Table = InboxRow.__table__  # type: ignore[assignment]
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+class Rows:
+    """One unit of work's connection, with the statements every repository shares:
+    the dialect's INSERT, an upsert by id, a row's ``data`` by id, and the refusal to
+    write in a read-only unit of work."""
 
-
-class _Base:
     def __init__(self, conn: Connection, *, write: bool) -> None:
-        self._conn = conn
-        self._write = write
+        self.conn = conn
+        self.write = write
 
-    def _require_write(self) -> None:
-        if not self._write:
+    def require_write(self) -> None:
+        """Raise StorageError unless the unit of work was opened with ``write=True``."""
+        if not self.write:
             raise StorageError("this unit of work is read-only; open it with write=True")
 
-    def _upsert(self, table: Table, values: dict[str, Any]) -> None:
-        self._require_write()
-        stmt = _insert(self._conn, table).values(**values)
-        changes = {k: v for k, v in values.items() if k != "id"}
-        self._conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
+    def insert(self, table: Table) -> Any:
+        """The dialect's INSERT for ``table`` (PostgreSQL's or SQLite's, with ON CONFLICT)."""
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
 
-    def _one(self, table: Table, ident: uuid.UUID, cls: type[T]) -> T | None:
-        data = self._conn.execute(select(table.c.data).where(table.c.id == ident)).scalar()
+    def upsert(self, table: Table, values: dict[str, Any]) -> None:
+        """Insert ``values``, or update the row with their ``id``."""
+        self.require_write()
+        stmt = self.insert(table).values(**values)
+        changes = {k: v for k, v in values.items() if k != "id"}
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
+
+    def one(self, table: Table, ident: uuid.UUID, cls: type[T]) -> T | None:
+        """The ``data`` of the row with id ``ident``, loaded as ``cls``, or None."""
+        data = self.conn.execute(select(table.c.data).where(table.c.id == ident)).scalar()
         return None if data is None else loads(data, cls)

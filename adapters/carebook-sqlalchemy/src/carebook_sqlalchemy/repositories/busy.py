@@ -24,15 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE
-from carebook_sqlalchemy.repositories.base import (
-    APPOINTMENTS,
-    APPT_RESOURCES,
-)
+from carebook_sqlalchemy.repositories.base import APPOINTMENTS, APPT_RESOURCES
 
-__all__ = ["AGGREGATE_FROM_OWNERS"]
+__all__ = ["AGGREGATE_FROM_OWNERS", "BusyShape", "busy_statement"]
 
 
-def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str, *, shape: _Shape) -> Any:
+def _busy_branch(
+    kind: str, table: Table, owner: str, ids: str, appt: str, *, shape: BusyShape
+) -> Any:
     c = table.c
     # For many owners PostgreSQL takes them as one array parameter: the statement text
     # is then the same for any number of owners, so the server plans it once. A few
@@ -76,7 +75,7 @@ def _busy_branch(kind: str, table: Table, owner: str, ids: str, appt: str, *, sh
 
 
 @attrs.frozen
-class _Shape:
+class BusyShape:
     """What a busy-time statement looks like: which kinds of owner it reads, whether it
     leaves an appointment out, and whether it aggregates spans per owner (searches: many
     owners), taking them as an array (PostgreSQL)."""
@@ -99,7 +98,7 @@ _OWNERS = (
 
 
 @functools.cache
-def _busy_statement(shape: _Shape) -> Any:
+def busy_statement(shape: BusyShape) -> Any:
     """The busy-time query of one shape, built once."""
     branches = [
         _busy_branch(*owner, shape=shape)

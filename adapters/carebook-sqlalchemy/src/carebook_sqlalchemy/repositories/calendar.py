@@ -5,20 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Table, select, update
 
-from carebook.domain.ids import (
-    LocationId,
-    OrganisationId,
-    PractitionerId,
-    ResourceId,
-    ServiceId,
-)
+from carebook.domain.ids import LocationId, OrganisationId, PractitionerId, ResourceId, ServiceId
 from carebook.domain.scheduling.calendar import (
     Location,
     Organisation,
@@ -35,9 +24,8 @@ from carebook_sqlalchemy.repositories.base import (
     PRACTITIONERS,
     RESOURCES,
     SERVICES,
+    Rows,
     T,
-    _Base,
-    _insert,
 )
 
 __all__ = ["CalendarCache", "CalendarRepository"]
@@ -62,7 +50,7 @@ class CalendarCache:
         self._entries[organisation_id] = (version, calendar)
 
 
-class CalendarRepository(_Base):
+class CalendarRepository:
     """Calendar rows; every change bumps the organisation's ``calendar_version`` in the
     same transaction, which is what lets :meth:`load` reuse a decoded calendar."""
 
@@ -74,13 +62,14 @@ class CalendarRepository(_Base):
         cache: CalendarCache,
         seen_versions: dict[uuid.UUID, int],
     ) -> None:
-        super().__init__(conn, write=write)
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
         self._cache = cache
         self._seen_versions = seen_versions
         self._changed = False  # this transaction changed a calendar: bypass the cache
 
     def _save(self, table: Table, organisation_id: uuid.UUID, values: dict[str, Any]) -> None:
-        self._upsert(table, {**values, "organisation_id": organisation_id})
+        self._rows.upsert(table, {**values, "organisation_id": organisation_id})
         self._changed = True
         self._conn.execute(
             update(ORGS)
@@ -89,12 +78,12 @@ class CalendarRepository(_Base):
         )
 
     def get_organisation(self, organisation_id: OrganisationId) -> Organisation | None:
-        return self._one(ORGS, organisation_id, Organisation)
+        return self._rows.one(ORGS, organisation_id, Organisation)
 
     def save_organisation(self, organisation: Organisation) -> None:
-        self._require_write()
+        self._rows.require_write()
         self._changed = True
-        stmt = _insert(self._conn, ORGS).values(
+        stmt = self._rows.insert(ORGS).values(
             id=organisation.id, data=dumps(organisation), calendar_version=0
         )
         self._conn.execute(
@@ -105,7 +94,7 @@ class CalendarRepository(_Base):
         )
 
     def get_location(self, location_id: LocationId) -> Location | None:
-        return self._one(LOCATIONS, location_id, Location)
+        return self._rows.one(LOCATIONS, location_id, Location)
 
     def save_location(self, location: Location) -> None:
         self._save(
@@ -113,7 +102,7 @@ class CalendarRepository(_Base):
         )
 
     def get_practitioner(self, practitioner_id: PractitionerId) -> Practitioner | None:
-        return self._one(PRACTITIONERS, practitioner_id, Practitioner)
+        return self._rows.one(PRACTITIONERS, practitioner_id, Practitioner)
 
     def save_practitioner(self, practitioner: Practitioner) -> None:
         self._save(
@@ -123,13 +112,13 @@ class CalendarRepository(_Base):
         )
 
     def get_service(self, service_id: ServiceId) -> Service | None:
-        return self._one(SERVICES, service_id, Service)
+        return self._rows.one(SERVICES, service_id, Service)
 
     def save_service(self, service: Service) -> None:
         self._save(SERVICES, service.organisation_id, {"id": service.id, "data": dumps(service)})
 
     def get_resource(self, resource_id: ResourceId) -> Resource | None:
-        return self._one(RESOURCES, resource_id, Resource)
+        return self._rows.one(RESOURCES, resource_id, Resource)
 
     def save_resource(self, resource: Resource) -> None:
         location = self.get_location(resource.location_id)

@@ -5,32 +5,28 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import (
-    select,
-    update,
-)
+from sqlalchemy import Connection, select, update
 
 from carebook.domain.events import Event
-from carebook.domain.ids import (
-    EventId,
-)
+from carebook.domain.ids import EventId
 from carebook.domain.instants import to_epoch
 from carebook.serialization import event_from_json, event_to_json
-from carebook_sqlalchemy.repositories.base import (
-    INBOX,
-    OUTBOX,
-    _Base,
-    _insert,
-)
+from carebook_sqlalchemy.repositories.base import INBOX, OUTBOX, Rows
 
 __all__ = ["InboxRepository", "OutboxRepository"]
 
 _INSERT_OUTBOX = OUTBOX.insert()
 
 
-class OutboxRepository(_Base):
+class OutboxRepository:
+    """``uow.outbox``: events in commit order, marked when dispatched."""
+
+    def __init__(self, conn: Connection, *, write: bool) -> None:
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
+
     def append(self, events: Sequence[Event]) -> None:
-        self._require_write()
+        self._rows.require_write()
         rows = [
             {
                 "event_id": e.event_id,
@@ -57,7 +53,7 @@ class OutboxRepository(_Base):
         return [event_from_json(p) for p in self._conn.execute(stmt).scalars()]
 
     def mark_dispatched(self, event_ids: Collection[EventId]) -> None:
-        self._require_write()
+        self._rows.require_write()
         if event_ids:
             self._conn.execute(
                 update(OUTBOX)
@@ -66,9 +62,15 @@ class OutboxRepository(_Base):
             )
 
 
-class InboxRepository(_Base):
+class InboxRepository:
+    """``uow.inbox``: which consumer handled which event."""
+
+    def __init__(self, conn: Connection, *, write: bool) -> None:
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
+
     def record(self, consumer: str, event_id: EventId) -> bool:
-        self._require_write()
-        stmt = _insert(self._conn, INBOX).values(consumer=consumer, event_id=event_id)
+        self._rows.require_write()
+        stmt = self._rows.insert(INBOX).values(consumer=consumer, event_id=event_id)
         inserted = stmt.on_conflict_do_nothing().returning(INBOX.c.event_id)
         return self._conn.execute(inserted).first() is not None

@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    select,
-)
+from sqlalchemy import Connection, bindparam, select
 
-from carebook.domain.ids import (
-    PatientId,
-)
-from carebook.domain.scheduling.calendar import (
-    Patient,
-)
+from carebook.domain.ids import PatientId
+from carebook.domain.scheduling.calendar import Patient
 from carebook.serialization import dumps, loads
-from carebook_sqlalchemy.repositories.base import (
-    ORGS,
-    PATIENTS,
-    _Base,
-)
+from carebook_sqlalchemy.repositories.base import ORGS, PATIENTS, Rows
 
 __all__ = ["PatientRepository"]
 
 
-class PatientRepository(_Base):
+class PatientRepository:
+    """``uow.patients``; a read also notes the calendar version of the patient's organisation."""
+
     def __init__(
         self, conn: Connection, *, write: bool, seen_versions: dict[uuid.UUID, int]
     ) -> None:
-        super().__init__(conn, write=write)
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
         self._seen_versions = seen_versions
 
     def get(self, patient_id: PatientId) -> Patient | None:
@@ -44,7 +35,7 @@ class PatientRepository(_Base):
         return patient
 
     def save(self, patient: Patient) -> None:
-        self._upsert(
+        self._rows.upsert(
             PATIENTS,
             {"id": patient.id, "organisation_id": patient.organisation_id, "data": dumps(patient)},
         )
