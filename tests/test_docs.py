@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 import types
@@ -209,3 +210,52 @@ def test_docs_import_only_from_public_modules(path: Path) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=doc_id)
 def test_examples_import_only_from_public_modules(path: Path) -> None:
     assert private_imports(path.read_text(encoding="utf-8")) == []
+
+
+STORAGE_TEST_FILE = (
+    "# tests/test_contract.py, in a storage adapter's distribution",
+    "# tests/test_contract.py, continued",
+)
+
+
+def test_a_storage_adapter_following_the_page_runs_the_whole_contract_and_every_flow(
+    tmp_path: Path,
+) -> None:
+    """The storage adapter's test file of writing-an-adapter.md, written out as it stands,
+    collects exactly the memory storage's contract and flow tests, and they pass."""
+    blocks = fenced_blocks(DOCS / "writing-an-adapter.md")
+    code = [c for lang, _, c in blocks if lang == "python" and c.startswith(STORAGE_TEST_FILE)]
+    assert len(code) == len(STORAGE_TEST_FILE)
+    test_file = tmp_path / "test_contract.py"
+    test_file.write_text("\n".join(code), encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+
+    def pytest_run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def names(listing: str, *classes: str) -> list[str]:
+        return sorted(
+            line.split("::", 2)[2]
+            for line in listing.splitlines()
+            if line.count("::") >= 2 and line.split("::")[1] in classes
+        )
+
+    ours = pytest_run(
+        "--collect-only",
+        "--import-mode=importlib",
+        f"{ROOT}/tests/contract/test_builtin_contracts.py::TestMemoryStorage",
+        f"{ROOT}/tests/services/test_flows.py::TestMemoryFlows",
+        str(test_file),
+    )
+    theirs = names(ours, "TestMyStorage", "TestMyStorageFlows")
+    assert theirs
+    assert theirs == names(ours, "TestMemoryStorage", "TestMemoryFlows")
+    assert f"{len(theirs)} passed" in pytest_run(str(test_file))

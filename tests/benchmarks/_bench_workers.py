@@ -126,7 +126,7 @@ def _cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def _slots(plan: BookingPlan) -> Iterator[tuple[PractitionerId, PatientId, pendulum.DateTime]]:
+def plan_slots(plan: BookingPlan) -> Iterator[tuple[PractitionerId, PatientId, pendulum.DateTime]]:
     """Back-to-back slots from the day after ``now``: practitioner k with patient k, so
     neither a practitioner nor a patient is ever booked twice at one time."""
     now = pendulum.parse(plan.now)
@@ -162,7 +162,7 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
     )
     cb = bootstrap(config, clock=ManualClock(now))
     staff = Actor.staff(plan.location_id, ref=f"bench-{plan.index}")
-    slots = _slots(plan)
+    slots = plan_slots(plan)
     made = 0
 
     def book_next() -> bool:
@@ -291,7 +291,7 @@ def raw_sql_worker(plan: BookingPlan, barrier: Barrier, results: Queue[WorkerRes
             assert organisation is not None
             data = "x" * 700  # about the size of a stored appointment document
             payload = "y" * 400  # and of an outbox event
-            slots = _slots(plan)
+            slots = plan_slots(plan)
             barrier.wait(BARRIER_TIMEOUT)
             cpu0 = time.process_time()
             result.started = time.monotonic()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tests.benchmarks._bench_workers import (
         BookingPlan,
         WorkerResult,
-        _slots,
+        plan_slots,
         run_phases,
         sql_engine,
     )
@@ -35,7 +35,7 @@ else:
     from _bench_workers import (
         BookingPlan,
         WorkerResult,
-        _slots,
+        plan_slots,
         run_phases,
         sql_engine,
     )
@@ -63,7 +63,7 @@ def _run(plan: BookingPlan, barrier: Barrier, result: WorkerResult) -> None:
     gateway = SimulatedPaymentGateway(id_prefix=f"pi_bench{plan.index}_")  # unique ids
     cb = bootstrap(config, clock=ManualClock(now), payment_gateway=gateway)
     staff = Actor.staff(plan.location_id, ref=f"bench-{plan.index}")
-    slots = _slots(plan)
+    slots = plan_slots(plan)
     made = 0
 
     def saga_next() -> bool:

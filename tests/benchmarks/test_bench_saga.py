@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     from tests.benchmarks._saga_bench_workers import saga_worker
     from tests.benchmarks.test_bench_storage import (
         CLIENTS,
-        _booking_plans,
-        _render,
-        _run_workers,
+        booking_plans,
         detail,
         pg_admin_url,
+        render_url,
+        run_workers,
         scratch_database,
     )
 else:  # imported by module name, as the spawned workers import them
@@ -45,11 +45,11 @@ else:  # imported by module name, as the spawned workers import them
     from _saga_bench_workers import saga_worker
     from test_bench_storage import (
         CLIENTS,
-        _booking_plans,
-        _render,
-        _run_workers,
+        booking_plans,
         detail,
         pg_admin_url,
+        render_url,
+        run_workers,
         scratch_database,
     )
 
@@ -100,12 +100,12 @@ def _report(results: list[WorkerResult], stored: int, warmup: int) -> None:
 
 def test_bench_saga_tps_pg(pg_admin_url: URL) -> None:
     with scratch_database(pg_admin_url) as db:
-        url = _render(db)
-        baseline = _tps(_run_workers(_booking_plans(url)))
+        url = render_url(db)
+        baseline = _tps(run_workers(booking_plans(url)))
     with scratch_database(pg_admin_url) as db:
-        url = _render(db)
-        plans = _booking_plans(url)
-        results = _run_workers(plans, saga_worker)
+        url = render_url(db)
+        plans = booking_plans(url)
+        results = run_workers(plans, saga_worker)
         tps = _tps(results)
         stored = _count(url, "SELECT count(*) FROM booking_sagas WHERE status = 'confirmed'")
     ratio = tps / baseline
@@ -124,10 +124,10 @@ def _single(plan: BookingPlan) -> list[BookingPlan]:
 def test_bench_saga_tps_sqlite(tmp_path: Path) -> None:
     started = time.perf_counter()
     booking_url = f"sqlite:///{tmp_path / 'bookings.db'}"
-    baseline = _tps(_run_workers(_single(_booking_plans(booking_url)[0])))
+    baseline = _tps(run_workers(_single(booking_plans(booking_url)[0])))
     saga_url = f"sqlite:///{tmp_path / 'sagas.db'}"
-    plans = _single(_booking_plans(saga_url)[0])
-    results = _run_workers(plans, saga_worker)
+    plans = _single(booking_plans(saga_url)[0])
+    results = run_workers(plans, saga_worker)
     tps = _tps(results)
     stored = _count(saga_url, "SELECT count(*) FROM booking_sagas WHERE status = 'confirmed'")
     bench_line("saga_tps_sqlite", tps, "tps", "booking_tps_sqlite_1proc", tps / baseline)

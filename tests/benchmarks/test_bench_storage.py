@@ -48,8 +48,9 @@ from carebook import (
     bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
-from carebook.scheduling import PatientKind, WeeklyHours, WorkingPlan
+from carebook.scheduling import PatientKind
 from carebook.testing.bench import bench_line, median_seconds
+from carebook.testing.clinic import ClinicBuilder
 from carebook.testing.scenarios import AvailabilityScenario, availability_scenario
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def scratch_database(admin: URL) -> Iterator[URL]:
         engine.dispose()
 
 
-def _render(url: URL) -> str:
+def render_url(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
@@ -204,7 +205,7 @@ def test_bench_pgbench_tpcb_8c(pgbench_tps: float) -> None:
 
 
 # -- 2. bookings per second, 8 processes -------------------------------------------------
-def _booking_plans(url: str) -> list[BookingPlan]:
+def booking_plans(url: str) -> list[BookingPlan]:
     """One organisation, one location open around the clock; each worker gets its own
     practitioners and patients, so no two workers ever compete for a slot."""
     config = CarebookConfig(
@@ -215,40 +216,24 @@ def _booking_plans(url: str) -> list[BookingPlan]:
     )
     cb = bootstrap(config, clock=ManualClock(NOW))
     try:
-        org = cb.admin.create_organisation(
-            ADMIN,
-            name="Booking Benchmark",
+        clinic = ClinicBuilder.create(
+            cb,
+            "Booking Benchmark",
             min_notice=0,
             horizon_days=3660,
             slot_interval=SLOT_MINUTES,
             require_confirmation=False,
         )
-        all_day = WeeklyHours.every_day("00:00-24:00")
-        location = cb.admin.add_location(
-            ADMIN, organisation_id=org.id, name="Office", timezone="UTC", opening_hours=all_day
-        )
+        location = clinic.location("Office", timezone="UTC", hours="00:00-24:00")
         count = CLIENTS * PRACTITIONERS_PER_WORKER
         practitioners = [
-            cb.admin.add_practitioner(
-                ADMIN,
-                organisation_id=org.id,
-                name=f"Practitioner {n + 1}",
-                plans=[WorkingPlan(location_id=location.id, hours=all_day)],
-            )
+            clinic.practitioner(f"Practitioner {n + 1}", location, hours="00:00-24:00")
             for n in range(count)
         ]
-        service = cb.admin.add_service(
-            ADMIN,
-            organisation_id=org.id,
-            name="Consultation",
-            duration=SLOT_MINUTES,
-            price=Money(6000, "USD"),
-            practitioner_ids={p.id for p in practitioners},
+        service = clinic.service(
+            practitioners=practitioners, duration=SLOT_MINUTES, price=Money(6000, "USD")
         )
-        patients = [
-            cb.admin.register_patient(ADMIN, organisation_id=org.id, kind=PatientKind.RETURNING)
-            for _ in range(count)
-        ]
+        patients = clinic.patients(count, kind=PatientKind.RETURNING)
     finally:
         cb.close()
     k = PRACTITIONERS_PER_WORKER
@@ -271,7 +256,7 @@ def _booking_plans(url: str) -> list[BookingPlan]:
     ]
 
 
-def _run_workers(
+def run_workers(
     plans: list[BookingPlan], target: Callable[..., None] = booking_worker
 ) -> list[WorkerResult]:
     ctx = multiprocessing.get_context("spawn")
@@ -311,11 +296,11 @@ def _count_appointments(url: str) -> int:
 
 def test_bench_booking_tps_pg_8proc(pg_admin_url: URL, pgbench_tps: float) -> None:
     with scratch_database(pg_admin_url) as db:
-        url = _render(db)
+        url = render_url(db)
         started = time.perf_counter()
-        plans = _booking_plans(url)
+        plans = booking_plans(url)
         setup = time.perf_counter() - started
-        results = _run_workers(plans)
+        results = run_workers(plans)
         errors = [f"worker {r.index}:\n{r.error}" for r in results if r.error]
         assert not errors, "\n".join(errors)
         stored = _count_appointments(url)
@@ -368,8 +353,8 @@ def test_bench_booking_sql_floor_pg_8proc(pg_admin_url: URL, pgbench_tps: float)
     round-trip pattern can reach on this machine, which puts the library's figure and
     the 0.35 target in proportion."""
     with scratch_database(pg_admin_url) as db:
-        url = _render(db)
-        results = _run_workers(_booking_plans(url), raw_sql_worker)
+        url = render_url(db)
+        results = run_workers(booking_plans(url), raw_sql_worker)
         errors = [f"worker {r.index}:\n{r.error}" for r in results if r.error]
         assert not errors, "\n".join(errors)
         stored = _count_appointments(url)
@@ -499,7 +484,7 @@ def test_bench_availability_7d_200p_pg(
 ) -> None:
     with scratch_database(pg_admin_url) as db:
         started = time.perf_counter()
-        cb = _sql_carebook(_render(db))
+        cb = _sql_carebook(render_url(db))
         setup = time.perf_counter() - started
         try:
             _compare_availability("availability_7d_200p_pg", cb, setup, memory_reference)

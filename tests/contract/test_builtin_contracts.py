@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
+import pkgutil
 from collections.abc import Iterator
 
 import pendulum
@@ -20,13 +22,12 @@ from carebook.testing import builders
 from carebook.testing.contracts import (
     ClockContract,
     NotifierContract,
-    PricingStorageContract,
     PublisherContract,
-    SagaStorageContract,
     StorageContract,
-    WalkInStorageContract,
 )
+from carebook.testing.contracts import storage as storage_contracts
 from carebook.testing.contracts.notifier import SENTINEL, make_notification
+from carebook.testing.contracts.storage.base import StorageContractBase
 
 START = pendulum.datetime(2030, 1, 7, 8)
 
@@ -39,28 +40,21 @@ class TestMemoryStorage(StorageContract):
         storage.close()
 
 
-class TestMemoryWalkIns(WalkInStorageContract):
-    @pytest.fixture
-    def storage(self) -> Iterator[Storage]:
-        storage = MemoryStorage()
-        yield storage
-        storage.close()
-
-
-class TestMemoryPricing(PricingStorageContract):
-    @pytest.fixture
-    def storage(self) -> Iterator[Storage]:
-        storage = MemoryStorage()
-        yield storage
-        storage.close()
-
-
-class TestMemorySagas(SagaStorageContract):
-    @pytest.fixture
-    def storage(self) -> Iterator[Storage]:
-        storage = MemoryStorage()
-        yield storage
-        storage.close()
+def test_the_storage_contract_holds_every_part_of_the_storage_port() -> None:
+    """An adapter subclasses StorageContract alone: a part class left out of it would
+    silently go untested."""
+    parts = [
+        cls
+        for info in pkgutil.iter_modules(storage_contracts.__path__)
+        for cls in vars(
+            importlib.import_module(f"{storage_contracts.__name__}.{info.name}")
+        ).values()
+        if isinstance(cls, type)
+        and issubclass(cls, StorageContractBase)
+        and any(name.startswith("test_") for name in vars(cls))
+    ]
+    assert len(parts) >= 7
+    assert [cls for cls in parts if not issubclass(StorageContract, cls)] == []
 
 
 # -- clocks --------------------------------------------------------------------------------

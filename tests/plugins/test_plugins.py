@@ -55,8 +55,8 @@ from carebook.scheduling import (
     Rejection,
     RuleContext,
     WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder
 
 NOW = pendulum.datetime(2025, 6, 2, 13, 0, tz="UTC")  # Monday 09:00 in New York
 TUESDAY_10 = pendulum.datetime(2025, 6, 3, 10, 0, tz="America/New_York")
@@ -232,36 +232,19 @@ class Clinic:
 
 
 def set_up_clinic(cb: Carebook) -> Clinic:
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(admin, name="Plugin Clinic")
-    location = cb.admin.add_location(
-        admin,
-        organisation_id=org.id,
-        name="Midtown",
+    clinic = ClinicBuilder.create(cb, "Plugin Clinic")
+    weekdays = range(5)
+    location = clinic.location(
+        "Midtown",
         timezone="America/New_York",
-        opening_hours=WeeklyHours.every_day("08:00-18:00", weekdays=range(5)),
+        hours=WeeklyHours.every_day("08:00-18:00", weekdays=weekdays),
     )
-    practitioner = cb.admin.add_practitioner(
-        admin,
-        organisation_id=org.id,
-        name="Dr Plug",
-        plans=[
-            WorkingPlan(
-                location_id=location.id,
-                hours=WeeklyHours.every_day("09:00-17:00", weekdays=range(5)),
-            )
-        ],
+    practitioner = clinic.practitioner(
+        "Dr Plug", location, hours=WeeklyHours.every_day("09:00-17:00", weekdays=weekdays)
     )
-    service = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Check-up",
-        duration=30,
-        price=Money(5_000, "USD"),
-        practitioner_ids={practitioner.id},
-    )
-    patient = cb.admin.register_patient(admin, organisation_id=org.id)
-    return Clinic(org.id, location.id, practitioner.id, service.id, patient.id)
+    service = clinic.service("Check-up", practitioners=[practitioner], price=Money(5_000, "USD"))
+    patient = clinic.patient()
+    return Clinic(clinic.org.id, location.id, practitioner.id, service.id, patient.id)
 
 
 def manual_carebook(**config: Any) -> Carebook:

@@ -28,7 +28,6 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import carebook
 from carebook import (
     Actor,
     Carebook,
@@ -39,7 +38,6 @@ from carebook import (
     RuleRejectedError,
     SlotUnavailableError,
 )
-from carebook.builtin.clocks import ManualClock
 from carebook.scheduling import (
     Appointment,
     AppointmentStatus,
@@ -58,8 +56,8 @@ from carebook.scheduling import (
     Service,
     Slot,
     WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder, open_carebook
 
 NOW = pendulum.datetime(2026, 5, 30, 12, tz="UTC")
 MONDAY = dt.date(2026, 6, 1)
@@ -235,18 +233,12 @@ class Scenario:
 
 
 def build(spec: Spec) -> Scenario:
-    cb = carebook.bootstrap(CarebookConfig(notifiers=("recording",)), clock=ManualClock(NOW))
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(
-        admin, name="Property clinic", min_notice=0, horizon_days=60, slot_interval=spec.interval
+    cb, _ = open_carebook(CarebookConfig(notifiers=("recording",)), start=NOW)
+    clinic = ClinicBuilder.create(
+        cb, "Property clinic", min_notice=0, horizon_days=60, slot_interval=spec.interval
     )
-    loc = cb.admin.add_location(
-        admin,
-        organisation_id=org.id,
-        name="Main",
-        timezone=spec.tz,
-        opening_hours=WeeklyHours.every_day("07:00-19:00"),
-    )
+    org = clinic.org
+    loc = clinic.location(timezone=spec.tz, hours="07:00-19:00")
     practitioners = []
     for n, pause in enumerate(spec.breaks):
         breaks = (
@@ -256,33 +248,23 @@ def build(spec: Spec) -> Scenario:
                 f"{pause[0] // 60:02d}:{pause[0] % 60:02d}-{pause[1] // 60:02d}:{pause[1] % 60:02d}"
             )
         )
-        plan = WorkingPlan(
-            location_id=loc.id, hours=WeeklyHours.every_day("08:00-18:00"), breaks=breaks
-        )
         practitioners.append(
-            cb.admin.add_practitioner(
-                admin, organisation_id=org.id, name=f"Dr {n + 1}", plans=[plan]
-            )
+            clinic.practitioner(f"Dr {n + 1}", loc, hours="08:00-18:00", breaks=breaks)
         )
     services = [
-        cb.admin.add_service(
-            admin,
-            organisation_id=org.id,
-            name=f"Service {n + 1}",
+        clinic.service(
+            f"Service {n + 1}",
+            practitioners=practitioners,
             duration=s.duration,
             buffer_before=s.before,
             buffer_after=s.after,
             price=Money(1000, "EUR"),
-            practitioner_ids={p.id for p in practitioners},
             needs={"room"} if s.needs_room else (),
         )
         for n, s in enumerate(spec.services)
     ]
-    rooms = [
-        cb.admin.add_resource(admin, location_id=loc.id, name=f"Room {n + 1}", category="room")
-        for n in range(spec.rooms)
-    ]
-    patients = [cb.admin.register_patient(admin, organisation_id=org.id) for _ in range(3)]
+    rooms = [clinic.resource(loc, f"Room {n + 1}") for n in range(spec.rooms)]
+    patients = clinic.patients(3)
     return Scenario(spec, cb, org, loc, practitioners, services, rooms, patients)
 
 
@@ -666,28 +648,13 @@ def test_a_patients_own_search_hides_times_they_are_already_booked() -> None:
 
 
 def test_live_hold_hides_its_slot_and_an_expired_hold_gives_it_back() -> None:
-    clock = ManualClock(NOW)
-    cb = carebook.bootstrap(CarebookConfig(notifiers=("recording",)), clock=clock)
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(admin, name="Hold clinic", min_notice=0, hold_minutes=10)
-    loc = cb.admin.add_location(
-        admin,
-        organisation_id=org.id,
-        name="Main",
-        timezone="UTC",
-        opening_hours=WeeklyHours.every_day("08:00-18:00"),
-    )
-    plan = WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))
-    doc = cb.admin.add_practitioner(admin, organisation_id=org.id, name="Dr Hold", plans=[plan])
-    svc = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Check-up",
-        duration=30,
-        price=Money(1000, "EUR"),
-        practitioner_ids={doc.id},
-    )
-    holder, other = (cb.admin.register_patient(admin, organisation_id=org.id) for _ in range(2))
+    cb, clock = open_carebook(CarebookConfig(notifiers=("recording",)), start=NOW)
+    clinic = ClinicBuilder.create(cb, "Hold clinic", min_notice=0, hold_minutes=10)
+    org = clinic.org
+    loc = clinic.location(timezone="UTC")
+    doc = clinic.practitioner("Dr Hold", loc)
+    svc = clinic.service("Check-up", practitioners=[doc], price=Money(1000, "EUR"))
+    holder, other = clinic.patients(2)
     ten = local(MONDAY, 10 * 60, "UTC")
     query = AvailabilityQuery(service_ids=[svc.id], window=Interval(ten, ten.add(minutes=1)))
 

@@ -2,6 +2,10 @@
 holds, concurrency, several services, resources, correlation ids.
 
 Everything is set up through the public API on a Carebook with a manual clock.
+
+The flows every storage runs (searching and booking, double booking, idempotent
+retries, holds) are written once in :mod:`carebook.testing.flows`;
+``test_flows.py`` runs them on memory.
 """
 
 from __future__ import annotations
@@ -10,12 +14,10 @@ import logging
 import threading
 from typing import Any
 
-import attrs
 import pytest
 
 from carebook import (
     Actor,
-    IdempotencyConflictError,
     Interval,
     Money,
     RuleRejectedError,
@@ -28,33 +30,12 @@ from carebook.scheduling import (
     Appointment,
     AppointmentStatus,
     AvailabilityQuery,
-    BookAppointment,
     CancelAppointment,
     Patient,
 )
-from carebook.testing.world import DAY, T0, add_practitioner, at, make_world
+from carebook.testing.world import T0, add_practitioner, at, make_world
 
 # --- booking a searched slot ----------------------------------------------------------
-
-
-def test_booking_a_searched_slot_stores_exactly_that_slot() -> None:
-    w = make_world()
-    query = AvailabilityQuery(
-        service_ids=(w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=w.alice.id
-    )
-    result = w.cb.booking.search_availability(Actor.patient(w.alice.id), w.org.id, query)
-    slot = result.first(3)[2]
-
-    booked = w.book(w.alice, slot.start)
-
-    assert (booked.start, booked.end) == (slot.start, slot.end)
-    assert booked.location_id == slot.location_id == w.loc.id
-    assert booked.practitioner_id == slot.practitioner_id == w.pr.id
-    assert booked.patient_id == w.alice.id
-    assert booked.service_ids == (w.svc.id,)
-    assert w.cb.queries.get_appointment(Actor.patient(w.alice.id), booked.id) == booked
-    assert w.appointments() == [booked]
-    assert slot.start not in w.starts()
 
 
 def test_patient_booking_is_pending_when_policy_requires_confirmation() -> None:
@@ -94,22 +75,6 @@ def test_location_policy_overrides_the_organisation_policy() -> None:
 
 
 # --- double booking --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("minute", [0, 15])
-def test_double_booking_the_same_practitioner_is_refused_as_practitioner_busy(
-    minute: int,
-) -> None:
-    w = make_world(dispatch="manual")
-    first = w.book(w.alice, at(10))
-    before = w.snapshot()
-
-    with pytest.raises(RuleRejectedError) as caught:
-        w.book(w.bob, at(10, minute))
-
-    assert caught.value.reason_code == "practitioner_busy"
-    assert w.snapshot() == before
-    assert w.appointments() == [first]
 
 
 def test_the_practitioner_is_free_again_right_after_the_appointment() -> None:
@@ -185,24 +150,6 @@ def test_buffers_keep_the_practitioner_busy_around_the_service() -> None:
 # --- idempotency -------------------------------------------------------------------------
 
 
-def test_same_key_and_same_request_returns_the_same_appointment_once() -> None:
-    w = make_world(dispatch="manual")
-    command = w.command(w.alice, at(10), key="retry-me")
-    patient = Actor.patient(w.alice.id)
-
-    first = w.cb.booking.book(patient, command)
-    again = w.cb.booking.book(patient, command)
-    # The same request, rebuilt by a client (start in another zone, same instant).
-    rebuilt = attrs.evolve(command, start=at(10).in_timezone("Europe/Berlin"))
-    third = w.cb.booking.book(patient, rebuilt)
-
-    assert again == first
-    assert third == first
-    assert w.appointments() == [first]
-    booked = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentBooked)]
-    assert [e.appointment_id for e in booked] == [first.id]
-
-
 def test_retry_after_the_appointment_changed_returns_its_current_state() -> None:
     w = make_world()
     command = w.command(w.alice, at(10), key="retry-me")
@@ -214,31 +161,6 @@ def test_retry_after_the_appointment_changed_returns_its_current_state() -> None
     assert again.id == first.id
     assert again == confirmed
     assert len(w.appointments()) == 1
-
-
-@pytest.mark.parametrize(
-    "variant",
-    [
-        pytest.param(lambda w, c: attrs.evolve(c, start=at(11)), id="other-start"),
-        pytest.param(lambda w, c: attrs.evolve(c, start=at(10).add(seconds=30)), id="other-second"),
-    ],
-)
-def test_same_key_with_a_different_request_is_a_conflict_and_changes_nothing(
-    variant: Any,
-) -> None:
-    w = make_world(dispatch="manual")
-    command = w.command(w.alice, at(10), key="k")
-    first = w.cb.booking.book(w.staff, command)
-    different: BookAppointment = variant(w, command)
-    assert different.idempotency_key == "k"
-    before = w.snapshot()
-
-    with pytest.raises(IdempotencyConflictError) as caught:
-        w.cb.booking.book(w.staff, different)
-
-    assert caught.value.reason_code == "idempotency_conflict"
-    assert w.snapshot() == before
-    assert w.appointments() == [first]
 
 
 def test_idempotency_keys_are_scoped_to_the_patient() -> None:
@@ -273,30 +195,6 @@ def test_a_hold_is_proposed_until_the_policy_hold_time() -> None:
     (event,) = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentHeld)]
     assert event.appointment_id == held.id
     assert event.expires_at == held.hold_expires_at
-
-
-@pytest.mark.parametrize(
-    ("actor_kind", "status"),
-    [("patient", AppointmentStatus.PENDING), ("staff", AppointmentStatus.BOOKED)],
-)
-def test_booking_with_the_hold_id_converts_the_hold(
-    actor_kind: str, status: AppointmentStatus
-) -> None:
-    w = make_world()
-    held = w.hold(w.alice, at(10))
-    actor = Actor.patient(w.alice.id) if actor_kind == "patient" else w.staff
-
-    booked = w.cb.booking.book(actor, w.command(w.alice, at(10), hold_id=held.id))
-
-    assert booked.id == held.id
-    assert booked.status is status
-    assert booked.hold_expires_at is None
-    assert (booked.start, booked.end) == (held.start, held.end)
-    assert w.appointments() == [booked]
-    # The converted hold no longer expires: it keeps its slot after the hold time.
-    w.clock.advance(minutes=30)
-    assert w.cb.lifecycle.expire_holds(Actor.system()) == []
-    assert at(10) not in w.starts()
 
 
 @pytest.mark.parametrize("differs_in", ["start", "service", "practitioner"])
@@ -342,32 +240,6 @@ def test_a_live_hold_blocks_another_patient() -> None:
     assert at(10) not in w.starts(w.bob)
 
 
-def test_an_expired_hold_frees_the_slot_and_expire_holds_cancels_it() -> None:
-    w = make_world(dispatch="manual")
-    held = w.hold(w.alice, at(10))
-    assert w.cb.lifecycle.expire_holds(Actor.system()) == []  # still live
-
-    w.clock.advance(minutes=10)  # the hold is half-open: it ends at exactly 10 minutes
-    assert at(10) in w.starts(w.bob)
-    bobs = w.book(w.bob, at(10))
-    assert bobs.status is AppointmentStatus.PENDING
-
-    expired = w.cb.lifecycle.expire_holds(Actor.system(), correlation_id="sweep-1")
-
-    assert expired == [held.id]
-    after = w.cb.queries.get_appointment(Actor.system(), held.id)
-    assert after.status is AppointmentStatus.CANCELLED
-    assert after.cancel_reason == "hold_expired"
-    cancelled = [e for e in w.cb.events.pending(1000) if isinstance(e, ev.AppointmentCancelled)]
-    assert len(cancelled) == 1
-    assert cancelled[0].appointment_id == held.id
-    assert cancelled[0].reason == "hold_expired"
-    assert cancelled[0].by == "system"
-    assert cancelled[0].correlation_id == "sweep-1"
-    assert w.cb.queries.get_appointment(Actor.system(), bobs.id) == bobs  # untouched
-    assert w.cb.lifecycle.expire_holds(Actor.system()) == []  # nothing left to expire
-
-
 def test_expire_holds_before_rebooking_also_frees_the_slot() -> None:
     w = make_world()
     held = w.hold(w.alice, at(10))
@@ -376,19 +248,6 @@ def test_expire_holds_before_rebooking_also_frees_the_slot() -> None:
     assert w.book(w.bob, at(10)).start == at(10)
     # An expired hold announces nothing to the patient.
     assert [n.kind for n in w.sent] == ["appointment_booked"]
-
-
-def test_booking_with_an_expired_hold_is_refused_as_hold_expired() -> None:
-    w = make_world(dispatch="manual")
-    held = w.hold(w.alice, at(10))
-    w.clock.advance(minutes=11)
-    before = w.snapshot()
-
-    with pytest.raises(RuleRejectedError) as caught:
-        w.cb.booking.book(Actor.patient(w.alice.id), w.command(w.alice, at(10), hold_id=held.id))
-
-    assert caught.value.reason_code == "hold_expired"
-    assert w.snapshot() == before
 
 
 # --- concurrency ---------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Event dispatch after commit: inline and manual delivery, redelivery after a failing
 consumer without duplicate notifications, pluggy observers, id-only notifications.
+
+The flows every storage runs (inline and manual dispatch, a notifier failing
+after another sent) are written once in :mod:`carebook.testing.flows`;
+``test_flows.py`` runs them on memory.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from carebook import Actor, Event, hookimpl
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
-from carebook.domain.notifications import Notification
 from carebook.plugins import make_plugin_manager
 from carebook.scheduling import AppointmentStatus, CancelAppointment
+from carebook.testing.flows import booked_events
 from carebook.testing.world import at, make_world
 
 
@@ -33,20 +37,6 @@ class FailsOnce:
             self.failed = True
             raise RuntimeError("subscriber is down")
         self.seen.append(event)
-
-
-class FlakyNotifier(RecordingNotifier):
-    """Records notifications, but fails the first send."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failures = 0
-
-    def send(self, notification: Notification) -> None:
-        if self.failures == 0:
-            self.failures += 1
-            raise ConnectionError("sms gateway unreachable")
-        super().send(notification)
 
 
 class Observer:
@@ -66,52 +56,7 @@ class Observer:
         self.contexts.append(context.instance_name)
 
 
-def booked_events(events: list[Event]) -> list[ev.AppointmentBooked]:
-    return [e for e in events if isinstance(e, ev.AppointmentBooked)]
-
-
 # --- inline and manual ------------------------------------------------------------------------
-
-
-def test_inline_dispatch_delivers_each_event_to_the_publisher_and_the_notifier() -> None:
-    w = make_world()
-    seen = w.record_events()
-
-    booked = w.book(w.alice, at(10))
-
-    (event,) = seen
-    assert isinstance(event, ev.AppointmentBooked)
-    assert event.appointment_id == booked.id
-    (notification,) = w.sent
-    assert notification.kind == "appointment_booked"
-    assert notification.event_id == event.event_id
-    assert notification.recipient_id == w.alice.id
-    assert w.cb.events.pending() == []
-
-
-def test_manual_dispatch_keeps_events_pending_until_dispatch() -> None:
-    w = make_world(dispatch="manual")
-    seen = w.record_events()
-    setup_events = w.cb.events.pending(1000)
-    assert setup_events, "the calendar set-up is in the outbox too"
-    assert all(isinstance(e, ev.CalendarChanged) for e in setup_events)
-
-    booked = w.book(w.alice, at(10))
-
-    assert seen == []
-    assert w.sent == []
-    pending = w.cb.events.pending(1000)
-    assert pending[: len(setup_events)] == setup_events
-    assert [e.appointment_id for e in booked_events(pending)] == [booked.id]
-
-    assert w.cb.events.dispatch() == len(pending)
-
-    assert [e.event_id for e in seen] == [e.event_id for e in pending]  # commit order
-    assert [n.kind for n in w.sent] == ["appointment_booked"]
-    assert w.cb.events.pending() == []
-    assert w.cb.events.dispatch() == 0
-    assert len(seen) == len(pending)
-    assert len(w.sent) == 1
 
 
 def test_manual_dispatch_delivers_in_batches_beyond_one_hundred_events() -> None:
@@ -174,23 +119,6 @@ def test_a_failing_event_does_not_hold_back_later_events() -> None:
     assert isinstance(left, ev.AppointmentBooked)
     assert cancelled.status is AppointmentStatus.CANCELLED
     assert w.cb.events.dispatch() == 1
-    assert w.cb.events.pending() == []
-
-
-def test_a_notifier_failing_after_another_sent_never_makes_the_first_send_twice() -> None:
-    first, second = RecordingNotifier(), FlakyNotifier()
-    w = make_world(notifiers={"first": first, "second": second})
-
-    booked = w.book(w.alice, at(10))
-
-    assert [n.appointment_id for n in first.sent] == [booked.id]
-    assert second.sent == []
-    assert len(w.cb.events.pending()) == 1
-
-    assert w.cb.events.dispatch() == 1
-
-    assert [n.appointment_id for n in first.sent] == [booked.id]  # not sent again
-    assert [n.appointment_id for n in second.sent] == [booked.id]
     assert w.cb.events.pending() == []
 
 

@@ -1,6 +1,10 @@
 """Lifecycle use cases: the explicit transition table driven through the services, the
 full path to fulfilled, session windows, no-show grace, cancel notice, freeing slots,
 entered-in-error, transition observers.
+
+The flows every storage runs (the full path to fulfilled, a cancellation
+freeing its slot) are written once in :mod:`carebook.testing.flows`;
+``test_flows.py`` runs them on memory.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from carebook import (
 )
 from carebook.domain import events as ev
 from carebook.domain.events import EventStamp
-from carebook.domain.scheduling.appointment import TRANSITIONS, Action, SessionStatus
+from carebook.domain.scheduling.appointment import TRANSITIONS, Action
 from carebook.domain.scheduling.rules import BUILTIN_RULES
 from carebook.ports import UnitOfWork
 from carebook.scheduling import Appointment, AppointmentStatus, CancelAppointment
@@ -153,49 +157,6 @@ def test_an_action_in_the_table_leads_to_its_target_status(
 
 
 # --- the whole path ------------------------------------------------------------------------
-
-
-def test_full_path_pending_booked_arrived_session_fulfilled() -> None:
-    w = make_world()
-    seen = w.record_events()
-    patient, staff = Actor.patient(w.alice.id), w.staff
-
-    pending = w.book(w.alice, at(10))
-    assert pending.status is S.PENDING
-    booked = w.cb.lifecycle.confirm(staff, pending.id)
-    assert booked.status is S.BOOKED
-    w.clock.set(at(9, 45))
-    arrived = w.cb.lifecycle.check_in(patient, pending.id)  # patients check themselves in
-    assert arrived.status is S.ARRIVED
-    started = w.cb.lifecycle.start_session(staff, pending.id)
-    assert started.status is S.ARRIVED
-    assert started.session is not None
-    assert started.session.status is SessionStatus.IN_PROGRESS
-    assert started.session.started_at == at(9, 45)
-    w.clock.set(at(10, 25))
-    fulfilled = w.cb.lifecycle.complete_session(staff, pending.id)
-
-    assert fulfilled.status is S.FULFILLED
-    assert fulfilled.session is not None
-    assert fulfilled.session.status is SessionStatus.COMPLETED
-    assert fulfilled.session.completed_at == at(10, 25)
-    assert [a.version for a in (pending, booked, arrived, started, fulfilled)] == [1, 2, 3, 4, 5]
-    assert [type(e) for e in seen] == [
-        ev.AppointmentBooked,
-        ev.AppointmentConfirmed,
-        ev.PatientArrived,
-        ev.SessionStarted,
-        ev.SessionCompleted,
-    ]
-    assert all(getattr(e, "appointment_id", None) == pending.id for e in seen)
-    assert [(n.kind, n.recipient_role) for n in w.sent] == [
-        ("appointment_booked", "patient"),
-        ("appointment_confirmed", "patient"),
-        ("patient_arrived", "practitioner"),
-        ("session_started", "patient"),
-        ("session_completed", "patient"),
-    ]
-    assert w.cb.queries.get_appointment(patient, pending.id) == fulfilled
 
 
 # --- sessions --------------------------------------------------------------------------
@@ -388,18 +349,6 @@ def test_an_admin_also_overrides_the_cancel_notice() -> None:
         w.cb.lifecycle.cancel(Actor.admin(), CancelAppointment(appointment_id=booked.id)).status
         is S.CANCELLED
     )
-
-
-def test_a_cancelled_appointment_frees_its_slot() -> None:
-    w = make_world()
-    booked = w.book(w.alice, at(10))
-    assert at(10) not in w.starts()
-    w.cb.lifecycle.cancel(Actor.patient(w.alice.id), CancelAppointment(appointment_id=booked.id))
-
-    assert at(10) in w.starts()
-    rebooked = w.book(w.bob, at(10))
-    assert rebooked.start == at(10)
-    assert w.cb.queries.get_appointment(Actor.system(), booked.id).status is S.CANCELLED
 
 
 def test_a_cancellation_note_stays_out_of_events_and_notifications() -> None:

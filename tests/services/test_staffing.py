@@ -13,8 +13,6 @@ from carebook import (
     Actor,
     Carebook,
     CarebookConfig,
-    Money,
-    bootstrap,
 )
 from carebook.builtin.clocks import ManualClock
 from carebook.domain.events import CalendarChanged
@@ -30,9 +28,8 @@ from carebook.scheduling import (
     BookAppointment,
     CancelAppointment,
     PatientKind,
-    WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder, open_carebook
 
 ZONE = "Europe/London"
 WEEK = dt.date(2026, 6, 1)  # a Monday: the week forecast and planned
@@ -60,40 +57,20 @@ class Clinic:
 @pytest.fixture
 def clinic() -> Clinic:
     first = WEEK - dt.timedelta(weeks=HISTORY_WEEKS)
-    clock = ManualClock(local(first, 7).subtract(days=1))
-    cb = bootstrap(CarebookConfig(notifiers=(), dispatch="manual"), clock=clock)
-    org = cb.admin.create_organisation(
-        ADMIN, name="Two Offices", min_notice=0, horizon_days=120, require_confirmation=False
+    cb, clock = open_carebook(
+        CarebookConfig(notifiers=(), dispatch="manual"), start=local(first, 7).subtract(days=1)
     )
-    hours = WeeklyHours.every_day("08:00-20:00")
+    clinic = ClinicBuilder.create(
+        cb, "Two Offices", min_notice=0, horizon_days=120, require_confirmation=False
+    )
+    hours = "08:00-20:00"
     north, south = (
-        cb.admin.add_location(
-            ADMIN, organisation_id=org.id, name=name, timezone=ZONE, opening_hours=hours
-        )
-        for name in ("North", "South")
+        clinic.location(name, timezone=ZONE, hours=hours) for name in ("North", "South")
     )
-    ana, ben = (
-        cb.admin.add_practitioner(
-            ADMIN,
-            organisation_id=org.id,
-            name=name,
-            plans=[WorkingPlan(location_id=loc.id, hours=hours) for loc in (north, south)],
-        )
-        for name in ("Ana", "Ben")
-    )
-    visit = cb.admin.add_service(
-        ADMIN,
-        organisation_id=org.id,
-        name="Visit",
-        duration=60,
-        price=Money(5000, "GBP"),
-        practitioner_ids={ana.id, ben.id},
-    )
-    patients = [
-        cb.admin.register_patient(ADMIN, organisation_id=org.id, kind=PatientKind.RETURNING)
-        for _ in range(4)
-    ]
-    return Clinic(cb, clock, org.id, north, south, ana, ben, visit, patients)
+    ana, ben = (clinic.practitioner(name, north, south, hours=hours) for name in ("Ana", "Ben"))
+    visit = clinic.service("Visit", practitioners=[ana, ben], duration=60)
+    patients = clinic.patients(4, kind=PatientKind.RETURNING)
+    return Clinic(cb, clock, clinic.org.id, north, south, ana, ben, visit, patients)
 
 
 def book(

@@ -16,8 +16,8 @@ from carebook.domain.payments.saga import BookingSaga, Compensation, SagaAction,
 from carebook.errors import InvalidTransitionError
 from carebook.serialization import dumps, loads
 from carebook.testing import builders
-from carebook.testing.contracts.storage_calendar import NOW
-from carebook.testing.contracts.storage_sagas import booking_saga
+from carebook.testing.contracts.storage.base import NOW
+from carebook.testing.contracts.storage.sagas import booking_saga
 
 clinic = builders.small_clinic()
 HOLD = clinic.appointment(NOW.add(days=1), hold_expires_at=NOW.add(minutes=20))

@@ -199,7 +199,7 @@ def test_a_check_in_command_validates_its_channel_and_key() -> None:
 def test_an_entry_moves_through_its_statuses_one_version_at_a_time() -> None:
     clinic = b.small_clinic()
     appointment = clinic.appointment(pendulum.datetime(2025, 3, 3, 10, tz="UTC"))
-    from carebook.testing.contracts.storage_walkins import entry_for
+    from carebook.testing.contracts.storage.walkins import entry_for
 
     waiting = entry_for(appointment)
     assert waiting.active and waiting.reserved_seconds == 30 * 60

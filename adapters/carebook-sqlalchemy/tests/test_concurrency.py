@@ -63,9 +63,8 @@ from carebook.scheduling import (
     Organisation,
     Practitioner,
     Service,
-    WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder
 from carebook_sqlalchemy import SqlStorage
 from carebook_sqlalchemy.engine import make_engine
 from carebook_sqlalchemy.errors import translate
@@ -148,7 +147,6 @@ def build_clinic(
     """Migrate ``url`` and set up one location whose practitioners each work ``slots``
     half-hours from 09:00; the grid is 30 minutes, so a start 5-20 minutes off it is
     never offered. With ``rooms``, the service needs one of that many rooms."""
-    admin = Actor.admin()
     cb = carebook_bootstrap(
         CarebookConfig(
             storage="sqlalchemy",
@@ -159,38 +157,15 @@ def build_clinic(
         clock=ManualClock(NOW),
     )
     try:
-        org = cb.admin.create_organisation(
-            admin, name="Contested Clinic", slot_interval=30, min_notice=0
-        )
-        loc = cb.admin.add_location(
-            admin,
-            organisation_id=org.id,
-            name="Main",
-            timezone="Europe/London",
-            opening_hours=WeeklyHours.every_day("08:00-18:00"),
-        )
+        builder = ClinicBuilder.create(cb, "Contested Clinic", slot_interval=30, min_notice=0)
+        org = builder.org
+        loc = builder.location()
         end = DAY.add(hours=9, minutes=30 * slots)
-        hours = WeeklyHours.every_day(f"09:00-{end.format('HH:mm')}")
-        staff = [
-            cb.admin.add_practitioner(
-                admin,
-                organisation_id=org.id,
-                name=f"Dr {n}",
-                plans=[WorkingPlan(location_id=loc.id, hours=hours)],
-            )
-            for n in range(practitioners)
-        ]
+        hours = f"09:00-{end.format('HH:mm')}"
+        staff = [builder.practitioner(f"Dr {n}", loc, hours=hours) for n in range(practitioners)]
         for n in range(rooms):
-            cb.admin.add_resource(admin, location_id=loc.id, name=f"Room {n}", category="room")
-        service = cb.admin.add_service(
-            admin,
-            organisation_id=org.id,
-            name="Consultation",
-            duration=30,
-            price=Money(5000, "GBP"),
-            practitioner_ids={p.id for p in staff},
-            needs={"room"} if rooms else set(),
-        )
+            builder.resource(loc, f"Room {n}")
+        service = builder.service(practitioners=staff, needs={"room"} if rooms else set())
     finally:
         cb.close()
     clinic: Clinic = workers.Clinic(
@@ -416,8 +391,8 @@ def backstop(pg_url: str) -> Iterator[Backstop]:
     """A migrated PostgreSQL database holding one booked appointment with a room:
     practitioner 1, patient 1, room 1, 09:00-09:30 on the contract suite's day."""
     from carebook.testing import builders
-    from carebook.testing.contracts.storage_calendar import NOW as CONTRACT_NOW
-    from carebook.testing.contracts.storage_calendar import at
+    from carebook.testing.contracts.storage.base import NOW as CONTRACT_NOW
+    from carebook.testing.contracts.storage.base import at
 
     storage = SqlStorage(pg_url, migrate=True)
     try:
@@ -579,7 +554,7 @@ def test_through_the_repository_the_constraint_surfaces_as_slot_unavailable(
     """``add`` re-checks before it inserts, so reach the constraint through ``update``:
     bring a cancelled appointment over the booked one's time back to ``booked`` (the
     domain never does this; the database still refuses it, with the typed error)."""
-    from carebook.testing.contracts.storage_calendar import NOW as CONTRACT_NOW
+    from carebook.testing.contracts.storage.base import NOW as CONTRACT_NOW
 
     clinic = backstop.clinic
     cancelled = clinic.appointment(
@@ -719,7 +694,6 @@ class HoldClinic:
 @contextmanager
 def hold_clinic(url: str) -> Iterator[HoldClinic]:
     """Migrate ``url`` and set the hold clinic up; close every Carebook it opened after."""
-    admin = Actor.admin()
     opened: list[Carebook] = []
     cb = carebook_bootstrap(
         CarebookConfig(
@@ -732,38 +706,15 @@ def hold_clinic(url: str) -> Iterator[HoldClinic]:
     )
     opened.append(cb)
     try:
-        org = cb.admin.create_organisation(admin, name="Hold Clinic", min_notice=0)
-        loc = cb.admin.add_location(
-            admin,
-            organisation_id=org.id,
-            name="Main",
-            timezone="Europe/London",
-            opening_hours=WeeklyHours.every_day("08:00-18:00"),
+        builder = ClinicBuilder.create(cb, "Hold Clinic", min_notice=0)
+        org = builder.org
+        loc = builder.location()
+        doctors = (builder.practitioner("Dr A", loc), builder.practitioner("Dr B", loc))
+        consultation = builder.service(practitioners=doctors)
+        laser = builder.service(
+            "Laser", practitioners=doctors, price=Money(9000, "GBP"), needs={"laser-room"}
         )
-        plan = [WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))]
-        doctors = (
-            cb.admin.add_practitioner(admin, organisation_id=org.id, name="Dr A", plans=plan),
-            cb.admin.add_practitioner(admin, organisation_id=org.id, name="Dr B", plans=plan),
-        )
-        both = {d.id for d in doctors}
-        consultation = cb.admin.add_service(
-            admin,
-            organisation_id=org.id,
-            name="Consultation",
-            duration=30,
-            price=Money(5000, "GBP"),
-            practitioner_ids=both,
-        )
-        laser = cb.admin.add_service(
-            admin,
-            organisation_id=org.id,
-            name="Laser",
-            duration=30,
-            price=Money(9000, "GBP"),
-            practitioner_ids=both,
-            needs={"laser-room"},
-        )
-        cb.admin.add_resource(admin, location_id=loc.id, name="Laser room", category="laser-room")
+        builder.resource(loc, "Laser room", category="laser-room")
         yield HoldClinic(url, org, loc, doctors, consultation, laser, opened)
     finally:
         for opened_cb in opened:

@@ -1,4 +1,5 @@
-"""Every storage contract test from :mod:`carebook.testing` on SQLite and on PostgreSQL.
+"""The whole storage contract of :mod:`carebook.testing` on SQLite and on PostgreSQL,
+one class per database.
 
 Each test gets a fresh database (a SQLite file in its temporary directory, or a
 PostgreSQL database of its own from ``pg_url``), migrated by ``SqlStorage(migrate=True)``.
@@ -12,11 +13,6 @@ import pytest
 
 from carebook.ports import Storage
 from carebook.testing import StorageContract
-from carebook.testing.contracts import (
-    PricingStorageContract,
-    SagaStorageContract,
-    WalkInStorageContract,
-)
 from carebook_sqlalchemy import SqlStorage
 
 
@@ -36,45 +32,6 @@ class TestSqliteStorage(StorageContract):
 
 @pytest.mark.postgres
 class TestPostgresStorage(StorageContract):
-    @pytest.fixture
-    def storage(self, pg_url: str) -> Iterator[Storage]:
-        yield from _storage(pg_url)
-
-
-class TestSqliteWalkIns(WalkInStorageContract):
-    @pytest.fixture
-    def storage(self, sqlite_url: str) -> Iterator[Storage]:
-        yield from _storage(sqlite_url)
-
-
-@pytest.mark.postgres
-class TestPostgresWalkIns(WalkInStorageContract):
-    @pytest.fixture
-    def storage(self, pg_url: str) -> Iterator[Storage]:
-        yield from _storage(pg_url)
-
-
-class TestSqlitePricing(PricingStorageContract):
-    @pytest.fixture
-    def storage(self, sqlite_url: str) -> Iterator[Storage]:
-        yield from _storage(sqlite_url)
-
-
-@pytest.mark.postgres
-class TestPostgresPricing(PricingStorageContract):
-    @pytest.fixture
-    def storage(self, pg_url: str) -> Iterator[Storage]:
-        yield from _storage(pg_url)
-
-
-class TestSqliteSagas(SagaStorageContract):
-    @pytest.fixture
-    def storage(self, sqlite_url: str) -> Iterator[Storage]:
-        yield from _storage(sqlite_url)
-
-
-@pytest.mark.postgres
-class TestPostgresSagas(SagaStorageContract):
     @pytest.fixture
     def storage(self, pg_url: str) -> Iterator[Storage]:
         yield from _storage(pg_url)

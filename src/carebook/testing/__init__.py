@@ -1,11 +1,19 @@
-"""Test support for carebook and its adapters: contract suites, builders, strategies.
+"""Test support for carebook and its adapters: contract suites, service flows, builders,
+strategies.
 
 Importing this package needs the ``test`` extra (pytest and Hypothesis).
 
 - :mod:`carebook.testing.contracts`: one abstract pytest class per port
-  (:class:`StorageContract`, :class:`ClockContract`, :class:`NotifierContract`,
-  :class:`PublisherContract`, :class:`PaymentGatewayContract`); adapters subclass them.
-- :mod:`carebook.testing.builders`: valid domain objects in one call.
+  (:class:`StorageContract`, the whole Storage port; :class:`ClockContract`,
+  :class:`NotifierContract`, :class:`PublisherContract`, :class:`PaymentGatewayContract`);
+  adapters subclass them.
+- :mod:`carebook.testing.flows`: :class:`ServiceFlows`, the use cases end to end on a
+  storage, subclassed like the contracts.
+- :mod:`carebook.testing.clinic`: the one clinic builder (a Carebook on a manual clock, its
+  clinic set up through ``cb.admin``); :mod:`~carebook.testing.world`,
+  :mod:`~carebook.testing.saga_world`, :mod:`~carebook.testing.walkin_world` and
+  :mod:`~carebook.testing.scenarios` build their clinics with it.
+- :mod:`carebook.testing.builders`: valid domain objects in one call, without a Carebook.
 - :mod:`carebook.testing.strategies`: Hypothesis strategies for values, events, commands.
 """
 

@@ -39,10 +39,9 @@ from carebook.scheduling import (
     Patient,
     Practitioner,
     Service,
-    WeeklyHours,
-    WorkingPlan,
 )
 from carebook.services.saga.request import RequestBooking
+from carebook.testing.clinic import ClinicBuilder, open_carebook
 
 __all__ = [
     "SECRET",
@@ -131,7 +130,6 @@ def make_saga_clinic(
     dispatch: str = "inline",
     saga_options: dict[str, Any] | None = None,
 ) -> SagaClinic:
-    clock = ManualClock(T0)
     config = CarebookConfig(
         storage=storage_name,
         storage_options=storage_options or {},
@@ -141,41 +139,24 @@ def make_saga_clinic(
         saga_options={"webhook_secret": SECRET, **(saga_options or {})},
     )
     gateway = gateway or SimulatedPaymentGateway()
-    cb = bootstrap(config, storage=storage, clock=clock, payment_gateway=gateway)
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(
-        admin, name="Saga Clinic", min_notice=0, horizon_days=365, slot_interval=SLOT_MINUTES
+    cb, clock = open_carebook(config, start=T0, storage=storage, payment_gateway=gateway)
+    clinic = ClinicBuilder.create(
+        cb, "Saga Clinic", min_notice=0, horizon_days=365, slot_interval=SLOT_MINUTES
     )
-    all_day = WeeklyHours.every_day("00:00-24:00")
-    loc = cb.admin.add_location(
-        admin, organisation_id=org.id, name="Mumbai", timezone="Asia/Kolkata", opening_hours=all_day
-    )
+    loc = clinic.location("Mumbai", timezone="Asia/Kolkata", hours="00:00-24:00")
     team = [
-        cb.admin.add_practitioner(
-            admin,
-            organisation_id=org.id,
-            name=f"Dr Saga {n + 1}",
-            plans=[WorkingPlan(location_id=loc.id, hours=all_day)],
-        )
+        clinic.practitioner(f"Dr Saga {n + 1}", loc, hours="00:00-24:00")
         for n in range(practitioners)
     ]
-    ids = {p.id for p in team}
 
     def service(name: str, price: int) -> Service:
-        return cb.admin.add_service(
-            admin,
-            organisation_id=org.id,
-            name=name,
-            duration=SLOT_MINUTES,
-            price=Money(price, "INR"),
-            practitioner_ids=ids,
+        return clinic.service(
+            name, practitioners=team, duration=SLOT_MINUTES, price=Money(price, "INR")
         )
 
     consult, package = service("Consult", 50_000), service("Package", 150_000)
-    patients = [
-        cb.admin.register_patient(admin, organisation_id=org.id) for _ in range(practitioners)
-    ]
-    return SagaClinic(cb, clock, gateway, org, loc, team, consult, package, patients, config)
+    patients = clinic.patients(practitioners)
+    return SagaClinic(cb, clock, gateway, clinic.org, loc, team, consult, package, patients, config)
 
 
 def money_problems(

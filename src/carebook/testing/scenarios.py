@@ -16,7 +16,6 @@ import attrs
 import pendulum
 
 from carebook.app import Carebook
-from carebook.domain.actors import Actor
 from carebook.domain.ids import (
     AppointmentId,
     OrganisationId,
@@ -33,8 +32,8 @@ from carebook.domain.scheduling.calendar import (
     PatientKind,
     Practitioner,
     WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder
 
 __all__ = ["AvailabilityScenario", "availability_scenario"]
 
@@ -73,42 +72,22 @@ def availability_scenario(
     overlaps); the rest are fulfilled history spread over the preceding year.
     """
     rng = random.Random(seed)
-    admin = Actor.admin()
     start = window_start or pendulum.datetime(2026, 6, 1, tz="UTC")
-    org = cb.admin.create_organisation(admin, name="Benchmark Clinics", min_notice=0)
+    clinic = ClinicBuilder.create(cb, "Benchmark Clinics", min_notice=0)
+    org = clinic.org
     hours = WeeklyHours.every_day("09:00-17:00", weekdays=range(6))
     breaks = WeeklyHours.every_day("12:00-13:00", weekdays=range(6))
     locs = [
-        cb.admin.add_location(
-            admin,
-            organisation_id=org.id,
-            name=f"Office {n + 1}",
-            timezone=ZONES[n % len(ZONES)],
-            opening_hours=WeeklyHours.every_day("08:00-18:00"),
-        )
-        for n in range(locations)
+        clinic.location(f"Office {n + 1}", timezone=ZONES[n % len(ZONES)]) for n in range(locations)
     ]
     staff = [
-        cb.admin.add_practitioner(
-            admin,
-            organisation_id=org.id,
-            name=f"Practitioner {n + 1}",
-            plans=[WorkingPlan(location_id=locs[n % locations].id, hours=hours, breaks=breaks)],
+        clinic.practitioner(
+            f"Practitioner {n + 1}", locs[n % locations], hours=hours, breaks=breaks
         )
         for n in range(practitioners)
     ]
-    service = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Consultation",
-        duration=30,
-        price=Money(6000, "USD"),
-        practitioner_ids={p.id for p in staff},
-    )
-    patients = [
-        cb.admin.register_patient(admin, organisation_id=org.id, kind=PatientKind.RETURNING)
-        for _ in range(200)
-    ]
+    service = clinic.service(practitioners=staff, price=Money(6000, "USD"))
+    patients = clinic.patients(200, kind=PatientKind.RETURNING)
     window = Interval(start, start.add(days=days))
     rows = list(
         _appointments(

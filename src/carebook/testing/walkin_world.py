@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import pendulum
 
-import carebook
 from carebook import (
     Actor,
     Carebook,
@@ -40,9 +39,8 @@ from carebook.scheduling import (
     PatientKind,
     Practitioner,
     Service,
-    WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ADMIN, ClinicBuilder, open_carebook
 
 __all__ = ["T0", "Snapshot", "WalkInClinic", "make_walkin_clinic"]
 
@@ -85,9 +83,7 @@ class WalkInClinic:
         return self.practitioners[(location or self.loc).id]
 
     def new_patient(self, kind: PatientKind = PatientKind.NEW) -> Patient:
-        patient = self.cb.admin.register_patient(
-            Actor.admin(), organisation_id=self.org.id, kind=kind
-        )
+        patient = ClinicBuilder(self.cb, self.org).patient(kind=kind)
         self.patients.append(patient)
         return patient
 
@@ -145,49 +141,34 @@ def make_walkin_clinic(
     """The clinic described in the module docstring; ``settings`` go to every location's
     walk-in configuration and ``policy`` to the organisation's booking policy.
     ``patients`` alternate new and returning (new first)."""
-    clock = ManualClock(T0)
-    cb = carebook.bootstrap(
+    cb, clock = open_carebook(
         CarebookConfig(
             storage=storage,
             storage_options=storage_options or {},
             notifiers=(),
             dispatch=dispatch,
         ),
-        clock=clock,
+        start=T0,
     )
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(admin, name="Walk-in Chiropractic", **(policy or {}))
+    builder = ClinicBuilder.create(cb, "Walk-in Chiropractic", **(policy or {}))
     offices: list[Location] = []
     staff: dict[uuid.UUID, list[Practitioner]] = {}
     for n in range(locations):
-        office = cb.admin.add_location(
-            admin,
-            organisation_id=org.id,
-            name=f"Office {n + 1:02d}",
-            timezone="Europe/London",
-            opening_hours=WeeklyHours.every_day(hours),
-        )
+        office = builder.location(f"Office {n + 1:02d}", hours=hours)
         offices.append(office)
         staff[office.id] = [
-            cb.admin.add_practitioner(
-                admin,
-                organisation_id=org.id,
-                name=f"Dr {n + 1:02d}-{k + 1:02d}",
-                plans=[WorkingPlan(location_id=office.id, hours=WeeklyHours.every_day(hours))],
-            )
+            builder.practitioner(f"Dr {n + 1:02d}-{k + 1:02d}", office, hours=hours)
             for k in range(practitioners)
         ]
-    service = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Adjustment",
+    service = builder.service(
+        "Adjustment",
+        practitioners=[p for team in staff.values() for p in team],
         duration=slot_minutes,
         price=Money(4_000, "GBP"),
-        practitioner_ids={p.id for team in staff.values() for p in team},
     )
     for office in offices:
-        cb.walkins.configure(admin, office.id, service_id=service.id, **settings)
-    clinic = WalkInClinic(cb, clock, org, offices, staff, service, [])
+        cb.walkins.configure(ADMIN, office.id, service_id=service.id, **settings)
+    clinic = WalkInClinic(cb, clock, builder.org, offices, staff, service, [])
     for n in range(patients):
         clinic.new_patient(PatientKind.NEW if n % 2 == 0 else PatientKind.RETURNING)
     return clinic

@@ -23,13 +23,12 @@ from carebook import (
     CarebookConfig,
     Event,
     Interval,
-    Money,
 )
 from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain.notifications import Notification
-from carebook.ports import Notifier
+from carebook.ports import Notifier, Storage
 from carebook.scheduling import (
     Appointment,
     AvailabilityQuery,
@@ -40,9 +39,8 @@ from carebook.scheduling import (
     Patient,
     Practitioner,
     Service,
-    WeeklyHours,
-    WorkingPlan,
 )
+from carebook.testing.clinic import ClinicBuilder, open_carebook
 
 __all__ = ["DAY", "T0", "World", "add_practitioner", "at", "make_world"]
 
@@ -65,6 +63,12 @@ class World:
     pr: Practitioner
     svc: Service
     patients: list[Patient]
+    config: CarebookConfig = attrs.field(factory=CarebookConfig)
+
+    @property
+    def builder(self) -> ClinicBuilder:
+        """Adds more rows to this world's organisation."""
+        return ClinicBuilder(self.cb, self.org)
 
     @property
     def alice(self) -> Patient:
@@ -79,11 +83,7 @@ class World:
         return Actor.staff(self.loc.id)
 
     def new_patient(self, contact_ref: str | None = None) -> Patient:
-        patient = self.cb.admin.register_patient(
-            Actor.admin(),
-            organisation_id=self.org.id,
-            contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}",
-        )
+        patient = self.builder.patient(contact_ref=contact_ref or f"tel:{uuid.uuid4().hex}")
         self.patients.append(patient)
         return patient
 
@@ -134,25 +134,37 @@ class World:
     def hold(self, patient: Patient, start: pendulum.DateTime) -> Appointment:
         return self.cb.booking.hold(Actor.patient(patient.id), self.hold_command(patient, start))
 
-    def appointments(self) -> list[Appointment]:
-        """Every appointment of every patient, as stored."""
+    def another(
+        self, storage: Storage, *, notifiers: dict[str, Notifier] | None = None
+    ) -> Carebook:
+        """A second Carebook with this world's config and clock on ``storage``, this
+        world's storage opened again: another process of the host application."""
+        return carebook.bootstrap(
+            self.config, storage=storage, clock=self.clock, notifiers=notifiers
+        )
+
+    def appointments(self, cb: Carebook | None = None) -> list[Appointment]:
+        """Every appointment of every patient, as stored (read through ``cb``)."""
+        reader = cb or self.cb
         return [
             a
             for p in self.patients
-            for a in self.cb.queries.patient_appointments(Actor.system(), p.id)
+            for a in reader.queries.patient_appointments(Actor.system(), p.id)
         ]
 
-    def starts(self, patient: Patient | None = None) -> list[pendulum.DateTime]:
-        """Offered starts on DAY for the default service and practitioner."""
+    def starts(
+        self, patient: Patient | None = None, cb: Carebook | None = None
+    ) -> list[pendulum.DateTime]:
+        """Offered starts on DAY for the default service and practitioner (searched
+        through ``cb``)."""
         query = AvailabilityQuery(
             service_ids=(self.svc.id,),
             window=Interval(DAY, DAY.add(days=1)),
             practitioner_ids={self.pr.id},
             patient_id=patient.id if patient else None,
         )
-        return [
-            s.start for s in self.cb.booking.search_availability(Actor.system(), self.org.id, query)
-        ]
+        found = (cb or self.cb).booking.search_availability(Actor.system(), self.org.id, query)
+        return [s.start for s in found]
 
     @property
     def sent(self) -> list[Notification]:
@@ -178,43 +190,25 @@ def make_world(
     plugin_manager: pluggy.PluginManager | None = None,
     notifiers: dict[str, Notifier] | None = None,
     name: str = "carebook",
+    storage: Storage | None = None,
     **policy: Any,
 ) -> World:
-    clock = ManualClock(T0)
-    cb = carebook.bootstrap(
-        CarebookConfig(notifiers=("recording",), dispatch=dispatch, name=name),
-        clock=clock,
-        plugin_manager=plugin_manager,
-        notifiers=notifiers,
+    """The world of the module docstring, on ``storage`` (default: a new memory storage);
+    ``policy`` goes to the organisation's booking policy."""
+    config = CarebookConfig(notifiers=("recording",), dispatch=dispatch, name=name)
+    cb, clock = open_carebook(
+        config, start=T0, storage=storage, plugin_manager=plugin_manager, notifiers=notifiers
     )
-    admin = Actor.admin()
-    org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)
-    loc = cb.admin.add_location(
-        admin,
-        organisation_id=org.id,
-        name="High Street",
-        timezone="Europe/London",
-        opening_hours=WeeklyHours.every_day("08:00-18:00"),
-    )
-    pr = add_practitioner(cb, org, loc, "Dr Grey")
-    svc = cb.admin.add_service(
-        admin,
-        organisation_id=org.id,
-        name="Consultation",
-        duration=30,
-        price=Money(5000, "GBP"),
-        practitioner_ids={pr.id},
-    )
-    world = World(cb, clock, org, loc, pr, svc, [])
+    clinic = ClinicBuilder.create(cb, "Northside Clinics", **policy)
+    loc = clinic.location("High Street")
+    pr = clinic.practitioner("Dr Grey", loc)
+    svc = clinic.service(practitioners=[pr])
+    world = World(cb, clock, clinic.org, loc, pr, svc, [], config)
     world.new_patient()
     world.new_patient()
     return world
 
 
 def add_practitioner(cb: Carebook, org: Organisation, loc: Location, name: str) -> Practitioner:
-    return cb.admin.add_practitioner(
-        Actor.admin(),
-        organisation_id=org.id,
-        name=name,
-        plans=[WorkingPlan(location_id=loc.id, hours=WeeklyHours.every_day("09:00-17:00"))],
-    )
+    """Another practitioner of ``org`` working 09:00-17:00 at ``loc``."""
+    return ClinicBuilder(cb, org).practitioner(name, loc)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from carebook.errors import CarebookError, ConfigurationError, StorageError
 from carebook_sqlalchemy.engine import WRITE_OPTION, make_engine, parse_url, redact
 from carebook_sqlalchemy.errors import translate
-from carebook_sqlalchemy.repositories.core import (
+from carebook_sqlalchemy.repositories import (
     AppointmentRepository,
     CalendarCache,
     CalendarRepository,

@@ -8,25 +8,38 @@ override its factory fixture; every test then runs against your implementation::
         def notifier(self) -> Iterator[Notifier]:
             yield MyNotifier(...)
 
-The suites use only the Protocols in :mod:`carebook.ports`.
+:class:`StorageContract` is the whole Storage port; its parts (calendar, appointments,
+transactions, messages, walk-ins, pricing, sagas) are also importable one by one, for an
+adapter that implements only some of them. The suites use only the Protocols in
+:mod:`carebook.ports`.
 """
 
 from carebook.testing.contracts.clock import ClockContract
 from carebook.testing.contracts.notifier import NotifierContract
 from carebook.testing.contracts.payment import PaymentGatewayContract
 from carebook.testing.contracts.publisher import PublisherContract
-from carebook.testing.contracts.storage import StorageContract
-from carebook.testing.contracts.storage_pricing import PricingStorageContract
-from carebook.testing.contracts.storage_sagas import SagaStorageContract
-from carebook.testing.contracts.storage_walkins import WalkInStorageContract
+from carebook.testing.contracts.storage import (
+    AppointmentStorageContract,
+    CalendarStorageContract,
+    MessageStorageContract,
+    PricingStorageContract,
+    SagaStorageContract,
+    StorageContract,
+    TransactionStorageContract,
+    WalkInStorageContract,
+)
 
 __all__ = [
+    "AppointmentStorageContract",
+    "CalendarStorageContract",
     "ClockContract",
+    "MessageStorageContract",
     "NotifierContract",
     "PaymentGatewayContract",
     "PricingStorageContract",
     "PublisherContract",
     "SagaStorageContract",
     "StorageContract",
+    "TransactionStorageContract",
     "WalkInStorageContract",
 ]

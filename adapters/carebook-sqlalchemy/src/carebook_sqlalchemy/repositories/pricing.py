@@ -9,16 +9,15 @@ row is written first (``ON CONFLICT DO NOTHING``), so a saga never takes two uni
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from carebook.domain.ids import OrganisationId, PatientId, SagaId
 from carebook.domain.pricing.config import PricingAuditEntry, PricingConfig, StoredPromo
 from carebook.domain.pricing.promo import normalise_code
-from carebook.errors import ConflictError, StorageError
+from carebook.errors import ConflictError
 from carebook.serialization import dumps, loads
+from carebook_sqlalchemy.repositories.base import Rows
 from carebook_sqlalchemy.schema.sagas import (
     DiscountQuotaRow,
     PricingAuditRow,
@@ -42,15 +41,7 @@ _CONFIG = select(CONFIGS.c.data).where(CONFIGS.c.organisation_id == bindparam("o
 class PricingRepository:
     def __init__(self, conn: Connection, *, write: bool) -> None:
         self._conn = conn
-        self._write = write
-
-    def _require_write(self) -> None:
-        if not self._write:
-            raise StorageError("this unit of work is read-only; open it with write=True")
-
-    def _insert(self, table: Table) -> Any:
-        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        self._rows = Rows(conn, write=write)
 
     # -- configuration and promo codes ---------------------------------------------------
     def get_config(self, organisation_id: OrganisationId) -> PricingConfig | None:
@@ -58,10 +49,12 @@ class PricingRepository:
         return None if data is None else loads(data, PricingConfig)
 
     def save_config(self, config: PricingConfig) -> None:
-        self._require_write()
+        self._rows.require_write()
         values = {"version": config.version, "data": dumps(config)}
         if config.version == 1:
-            stmt = self._insert(CONFIGS).values(organisation_id=config.organisation_id, **values)
+            stmt = self._rows.insert(CONFIGS).values(
+                organisation_id=config.organisation_id, **values
+            )
             inserted = stmt.on_conflict_do_nothing().returning(CONFIGS.c.version)
             done = 0 if self._conn.execute(inserted).first() is None else 1
         else:
@@ -83,15 +76,15 @@ class PricingRepository:
         stmt = select(PROMOS.c.data).where(
             PROMOS.c.organisation_id == organisation_id, PROMOS.c.code == normalise_code(code)
         )
-        if self._write:
+        if self._rows.write:
             stmt = stmt.with_for_update()
         data = self._conn.execute(stmt).scalar()
         return None if data is None else loads(data, StoredPromo)
 
     def save_promo(self, promo: StoredPromo) -> None:
-        self._require_write()
+        self._rows.require_write()
         values = {"active": promo.active, "data": dumps(promo)}
-        stmt = self._insert(PROMOS).values(
+        stmt = self._rows.insert(PROMOS).values(
             organisation_id=promo.organisation_id, code=promo.code, **values
         )
         self._conn.execute(
@@ -112,8 +105,8 @@ class PricingRepository:
     def record_promo_use(
         self, organisation_id: OrganisationId, code: str, patient_id: PatientId, saga_id: SagaId
     ) -> None:
-        self._require_write()
-        stmt = self._insert(USES).values(
+        self._rows.require_write()
+        stmt = self._rows.insert(USES).values(
             saga_id=saga_id,
             organisation_id=organisation_id,
             code=normalise_code(code),
@@ -122,7 +115,7 @@ class PricingRepository:
         self._conn.execute(stmt.on_conflict_do_nothing())
 
     def release_promo_use(self, saga_id: SagaId) -> bool:
-        self._require_write()
+        self._rows.require_write()
         return bool(self._conn.execute(delete(USES).where(USES.c.saga_id == saga_id)).rowcount)
 
     # -- the daily discount quota ----------------------------------------------------------
@@ -135,9 +128,9 @@ class PricingRepository:
     def reserve_quota(
         self, organisation_id: OrganisationId, day: dt.date, limit: int, saga_id: SagaId
     ) -> bool:
-        self._require_write()
+        self._rows.require_write()
         key = day.isoformat()
-        claim = self._insert(RESERVATIONS).values(
+        claim = self._rows.insert(RESERVATIONS).values(
             saga_id=saga_id, organisation_id=organisation_id, day=key
         )
         claimed = self._conn.execute(
@@ -148,7 +141,7 @@ class PricingRepository:
         if limit <= 0:
             self._unclaim(saga_id)
             return False
-        take = self._insert(QUOTA).values(organisation_id=organisation_id, day=key, used=1)
+        take = self._rows.insert(QUOTA).values(organisation_id=organisation_id, day=key, used=1)
         taken = self._conn.execute(
             take.on_conflict_do_update(
                 index_elements=["organisation_id", "day"],
@@ -165,7 +158,7 @@ class PricingRepository:
         self._conn.execute(delete(RESERVATIONS).where(RESERVATIONS.c.saga_id == saga_id))
 
     def release_quota(self, saga_id: SagaId) -> bool:
-        self._require_write()
+        self._rows.require_write()
         released = self._conn.execute(
             delete(RESERVATIONS)
             .where(RESERVATIONS.c.saga_id == saga_id)
@@ -186,7 +179,7 @@ class PricingRepository:
 
     # -- audit ---------------------------------------------------------------------------
     def add_audit(self, entry: PricingAuditEntry) -> None:
-        self._require_write()
+        self._rows.require_write()
         self._conn.execute(
             AUDIT.insert().values(
                 id=entry.id, organisation_id=entry.organisation_id, data=dumps(entry)

@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Table, and_, bindparam, or_, select, text, up
 from carebook.domain.events import Event
 from carebook.domain.ids import SagaId
 from carebook.domain.payments.saga import BookingSaga
-from carebook.errors import ConflictError, StorageError
+from carebook.errors import ConflictError
 from carebook.serialization import dumps, event_from_json, event_to_json, loads
+from carebook_sqlalchemy.repositories.base import Rows
 from carebook_sqlalchemy.schema.sagas import UNFINISHED_SQL, BookingSagaRow, SagaEventRow
 
 __all__ = ["SagaRepository"]
@@ -67,11 +68,7 @@ def _values(saga: BookingSaga) -> dict[str, Any]:
 class SagaRepository:
     def __init__(self, conn: Connection, *, write: bool) -> None:
         self._conn = conn
-        self._write = write
-
-    def _require_write(self) -> None:
-        if not self._write:
-            raise StorageError("this unit of work is read-only; open it with write=True")
+        self._rows = Rows(conn, write=write)
 
     def _one(self, stmt: Any, key: object) -> BookingSaga | None:
         data = self._conn.execute(stmt, {"key": key}).scalar()
@@ -81,7 +78,7 @@ class SagaRepository:
         return self._one(_BY_ID, saga_id)
 
     def add(self, saga: BookingSaga) -> None:
-        self._require_write()
+        self._rows.require_write()
         self._conn.execute(
             _INSERT,
             {
@@ -95,7 +92,7 @@ class SagaRepository:
         )
 
     def update(self, saga: BookingSaga) -> None:
-        self._require_write()
+        self._rows.require_write()
         params = {
             "saga_id": saga.id,
             "previous": saga.version - 1,
@@ -127,7 +124,7 @@ class SagaRepository:
         return [loads(data, BookingSaga) for data in rows.scalars()]
 
     def append_timeline(self, saga_id: SagaId, events: Sequence[Event]) -> None:
-        self._require_write()
+        self._rows.require_write()
         rows = [
             {"saga_id": saga_id, "event_id": e.event_id, "payload": event_to_json(e)}
             for e in events

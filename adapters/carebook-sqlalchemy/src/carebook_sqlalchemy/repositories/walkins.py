@@ -25,8 +25,9 @@ from carebook.domain.walkins.queue import (
     WalkInSettings,
 )
 from carebook.domain.walkins.waittime import DurationStats, PublishedWait
-from carebook.errors import ConflictError, StorageError
+from carebook.errors import ConflictError
 from carebook.serialization import dumps, loads
+from carebook_sqlalchemy.repositories.base import Rows
 from carebook_sqlalchemy.schema.walkins import (
     ACTIVE_SQL,
     DutyRow,
@@ -116,14 +117,10 @@ class WalkInRepository:
 
     def __init__(self, conn: Connection, *, write: bool) -> None:
         self._conn = conn
-        self._write = write
-
-    def _require_write(self) -> None:
-        if not self._write:
-            raise StorageError("this unit of work is read-only; open it with write=True")
+        self._rows = Rows(conn, write=write)
 
     def _upsert(self, table: Table, keys: list[str], values: dict[str, Any]) -> None:
-        self._require_write()
+        self._rows.require_write()
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table).values(**values)
         changes = {k: v for k, v in values.items() if k not in keys}
@@ -137,7 +134,7 @@ class WalkInRepository:
     def lock_queue(self, location_id: LocationId) -> None:
         """PostgreSQL: lock the location's settings row (``FOR UPDATE``) until commit.
         SQLite: nothing to do, its writers are serialised by ``BEGIN IMMEDIATE``."""
-        self._require_write()
+        self._rows.require_write()
         if self._conn.dialect.name == "postgresql":
             stmt = select(SETTINGS.c.location_id).where(SETTINGS.c.location_id == location_id)
             self._conn.execute(stmt.with_for_update())
@@ -184,16 +181,16 @@ class WalkInRepository:
         self._upsert(DUTY, ["practitioner_id"], values)
 
     def end_duty(self, practitioner_id: PractitionerId) -> None:
-        self._require_write()
+        self._rows.require_write()
         self._conn.execute(delete(DUTY).where(DUTY.c.practitioner_id == practitioner_id))
 
     # -- queue entries --------------------------------------------------------------
     def add_entry(self, entry: QueueEntry) -> None:
-        self._require_write()
+        self._rows.require_write()
         self._conn.execute(ENTRIES.insert(), _entry_values(entry))
 
     def update_entry(self, entry: QueueEntry) -> None:
-        self._require_write()
+        self._rows.require_write()
         values = _entry_values(entry)
         del values["id"]
         result = self._conn.execute(

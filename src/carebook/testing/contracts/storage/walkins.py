@@ -1,7 +1,10 @@
 """Storage contract, walk-ins part two: queue entries; and the whole walk-in suite.
 
 Settings, duty, learned durations, announced waits and the queue lock are part one,
-:mod:`carebook.testing.contracts.storage_walkins_state`.
+:mod:`carebook.testing.contracts.storage.walkins_state`.
+
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
 
 ```python
 class TestMyWalkIns(WalkInStorageContract):
@@ -34,8 +37,8 @@ from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 from carebook.errors import ConflictError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, at
-from carebook.testing.contracts.storage_walkins_state import (
+from carebook.testing.contracts.storage.base import NOW, at
+from carebook.testing.contracts.storage.walkins_state import (
     WalkInContractBase,
     WalkInStateContract,
     entry_for,

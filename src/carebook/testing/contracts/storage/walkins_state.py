@@ -1,14 +1,13 @@
 """Storage contract, walk-ins part one: shared fixtures, then settings, duty, learned
 durations, announced waits and the queue lock. Part two (queue entries) and the whole
-suite, :class:`~carebook.testing.contracts.storage_walkins.WalkInStorageContract`, are in
-:mod:`carebook.testing.contracts.storage_walkins`.
+suite, :class:`~carebook.testing.contracts.storage.walkins.WalkInStorageContract`, are in
+:mod:`carebook.testing.contracts.storage.walkins`.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -27,10 +26,10 @@ from carebook.domain.walkins.queue import (
 )
 from carebook.domain.walkins.waittime import DurationStats, PublishedWait
 from carebook.errors import StorageError
-from carebook.ports import Storage, UnitOfWork
+from carebook.ports import Storage
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
 __all__ = ["WalkInContractBase", "WalkInStateContract", "entry_for", "walkin_settings"]
 
@@ -87,14 +86,6 @@ class WalkInContractBase(StorageContractBase):
             uow.calendar.save_location(annex)
             uow.commit()
         return annex
-
-    @staticmethod
-    def write(storage: Storage, *changes: Callable[[UnitOfWork], object]) -> None:
-        """Apply ``changes`` in one write unit of work and commit."""
-        with storage.unit_of_work(write=True) as uow:
-            for change in changes:
-                change(uow)
-            uow.commit()
 
 
 class WalkInStateContract(WalkInContractBase):

@@ -1,31 +1,16 @@
-"""The Storage contract: every storage adapter subclasses :class:`StorageContract`.
-
-```python
-class TestMyStorage(StorageContract):
-    @pytest.fixture
-    def storage(self, tmp_path) -> Iterator[Storage]:
-        storage = MyStorage(path=tmp_path / "carebook.db")
-        yield storage
-        storage.close()
-```
-
-The suite is split by subject: calendar rows
-(:mod:`~carebook.testing.contracts.storage_calendar`), appointments and busy time
-(:mod:`~carebook.testing.contracts.storage_appointments`), and here units of work,
-concurrent writers, the outbox and the inbox.
-"""
+"""Storage contract: units of work (all or nothing, read-only ones refuse writes) and
+concurrent writers."""
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 
 import attrs
 import pytest
 
 from carebook.domain.events import Event
-from carebook.domain.ids import EventId, LocationId, OrganisationId, PatientId
+from carebook.domain.ids import LocationId, OrganisationId, PatientId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.calendar import Organisation, Patient
 from carebook.domain.scheduling.clinic import ClinicCalendar
@@ -33,15 +18,9 @@ from carebook.errors import SlotUnavailableError, StorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing import builders as b
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_appointments import AppointmentStorageContract
-from carebook.testing.contracts.storage_calendar import (
-    NOW,
-    CalendarStorageContract,
-    StorageContractBase,
-    at,
-)
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
-__all__ = ["MessageStorageContract", "StorageContract", "TransactionStorageContract"]
+__all__ = ["TransactionStorageContract"]
 
 
 @attrs.frozen(kw_only=True)
@@ -214,63 +193,3 @@ class TransactionStorageContract(StorageContractBase):
         owner = clinic.practitioners[0].id
         busy = self.busy(storage, *attempts[0].occupied_epochs, practitioner_ids=[owner])
         assert len(busy) == 1
-
-
-class MessageStorageContract(StorageContractBase):
-    """The outbox keeps committed events in order; the inbox remembers handled events."""
-
-    # -- outbox ----------------------------------------------------------------------
-    def test_outbox_returns_committed_events_oldest_first(self, storage: Storage) -> None:
-        first = b.one_event_of_each_type()
-        second = b.one_event_of_each_type(NOW.add(minutes=1))
-        self.append(storage, *first)
-        self.append(storage, *second)
-        assert self.pending(storage) == first + second
-        assert self.pending(storage, limit=3) == first[:3]
-
-    def test_mark_dispatched_removes_events_from_pending(self, storage: Storage) -> None:
-        events = b.one_event_of_each_type()
-        self.append(storage, *events)
-        with storage.unit_of_work(write=True) as uow:
-            uow.outbox.mark_dispatched([events[0].event_id, events[2].event_id])
-        assert self.pending(storage) == events, "mark_dispatched without commit changes nothing"
-        with storage.unit_of_work(write=True) as uow:
-            uow.outbox.mark_dispatched([events[0].event_id, events[2].event_id])
-            uow.commit()
-        assert self.pending(storage) == [events[1], *events[3:]]
-
-    def test_uncommitted_outbox_events_are_invisible(self, storage: Storage) -> None:
-        committed = b.one_event_of_each_type()[:2]
-        self.append(storage, *committed)
-        with storage.unit_of_work(write=True) as uow:
-            uow.outbox.append(b.one_event_of_each_type())
-        assert self.pending(storage) == committed
-
-    # -- inbox -----------------------------------------------------------------------
-    def test_inbox_records_a_pair_only_once(self, storage: Storage) -> None:
-        event_id = EventId(uuid.uuid4())
-        with storage.unit_of_work(write=True) as uow:
-            assert uow.inbox.record("notifier", event_id) is True
-            assert uow.inbox.record("notifier", event_id) is False
-            uow.commit()
-        with storage.unit_of_work(write=True) as uow:
-            assert uow.inbox.record("notifier", event_id) is False
-            assert uow.inbox.record("audit", event_id) is True
-            assert uow.inbox.record("notifier", EventId(uuid.uuid4())) is True
-
-    def test_an_uncommitted_inbox_record_is_forgotten(self, storage: Storage) -> None:
-        event_id = EventId(uuid.uuid4())
-        with storage.unit_of_work(write=True) as uow:
-            assert uow.inbox.record("notifier", event_id) is True
-        with storage.unit_of_work(write=True) as uow:
-            assert uow.inbox.record("notifier", event_id) is True
-
-
-class StorageContract(
-    CalendarStorageContract,
-    AppointmentStorageContract,
-    TransactionStorageContract,
-    MessageStorageContract,
-):
-    """The whole Storage contract. Override the ``storage`` fixture to yield a fresh,
-    empty storage for each test (and close it afterwards)."""

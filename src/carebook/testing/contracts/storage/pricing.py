@@ -1,6 +1,9 @@
 """Storage contract: ``uow.pricing`` (configuration, promo codes and uses, the daily
 discount quota, the audit trail).
 
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
+
 ```python
 class TestMyPricing(PricingStorageContract):
     @pytest.fixture
@@ -32,7 +35,7 @@ from carebook.domain.pricing.settings import PricingSettings
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import Storage, UnitOfWork
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase
 
 __all__ = ["PricingStorageContract"]
 
@@ -64,18 +67,6 @@ def _reserve(uow: UnitOfWork, *, org: OrganisationId, limit: int, saga: SagaId) 
 
 class PricingStorageContract(StorageContractBase):
     """What every adapter's ``uow.pricing`` must do."""
-
-    @staticmethod
-    def write(storage: Storage, change: Callable[[UnitOfWork], object]) -> object:
-        with storage.unit_of_work(write=True) as uow:
-            result = change(uow)
-            uow.commit()
-        return result
-
-    @staticmethod
-    def read(storage: Storage, query: Callable[[UnitOfWork], object]) -> object:
-        with storage.unit_of_work() as uow:
-            return query(uow)
 
     # -- configuration ------------------------------------------------------------------
     def test_a_config_reads_back_equal_and_versions_guard_it(

@@ -1,5 +1,8 @@
 """Storage contract: ``uow.sagas`` (booking sagas and their event timelines).
 
+Part of :class:`~carebook.testing.contracts.storage.StorageContract`, which runs it
+with every other part; subclass this class alone to run only this part:
+
 ```python
 class TestMySagas(SagaStorageContract):
     @pytest.fixture
@@ -28,7 +31,7 @@ from carebook.domain.scheduling.appointment import Appointment, AppointmentStatu
 from carebook.errors import ConflictError, StorageError, TransientStorageError
 from carebook.ports import Storage
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
 __all__ = ["SagaStorageContract", "booking_saga"]
 

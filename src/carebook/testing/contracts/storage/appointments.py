@@ -15,7 +15,7 @@ from carebook.domain.scheduling.busy import PRACTITIONER, BusyInterval
 from carebook.errors import ConflictError, SlotUnavailableError
 from carebook.ports import Storage
 from carebook.testing.builders import SmallClinic
-from carebook.testing.contracts.storage_calendar import NOW, StorageContractBase, at
+from carebook.testing.contracts.storage.base import NOW, StorageContractBase, at
 
 __all__ = ["AppointmentStorageContract"]
 

@@ -1,0 +1,69 @@
+"""The Storage contract: every storage adapter subclasses :class:`StorageContract`.
+
+```python
+class TestMyStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, tmp_path) -> Iterator[Storage]:
+        storage = MyStorage(path=tmp_path / "carebook.db")
+        yield storage
+        storage.close()
+```
+
+That one class runs the whole port. The suite is split by subject, one module and one
+class each, for an adapter that wants to run one part alone:
+
+- :class:`CalendarStorageContract`: calendar rows and patients
+  (:mod:`~carebook.testing.contracts.storage.calendar`);
+- :class:`AppointmentStorageContract`: appointments, busy time and the no-overlap
+  guarantee (:mod:`~carebook.testing.contracts.storage.appointments`);
+- :class:`TransactionStorageContract`: units of work and concurrent writers
+  (:mod:`~carebook.testing.contracts.storage.transactions`);
+- :class:`MessageStorageContract`: the outbox and the inbox
+  (:mod:`~carebook.testing.contracts.storage.messages`);
+- :class:`WalkInStorageContract`: ``uow.walkins``
+  (:mod:`~carebook.testing.contracts.storage.walkins` and ``walkins_state``);
+- :class:`PricingStorageContract`: ``uow.pricing``
+  (:mod:`~carebook.testing.contracts.storage.pricing`);
+- :class:`SagaStorageContract`: ``uow.sagas``
+  (:mod:`~carebook.testing.contracts.storage.sagas`).
+
+Their shared fixtures and helpers are in :mod:`~carebook.testing.contracts.storage.base`.
+"""
+
+from __future__ import annotations
+
+from carebook.testing.contracts.storage.appointments import AppointmentStorageContract
+from carebook.testing.contracts.storage.calendar import CalendarStorageContract
+from carebook.testing.contracts.storage.messages import MessageStorageContract
+from carebook.testing.contracts.storage.pricing import PricingStorageContract
+from carebook.testing.contracts.storage.sagas import SagaStorageContract
+from carebook.testing.contracts.storage.transactions import TransactionStorageContract
+from carebook.testing.contracts.storage.walkins import WalkInStorageContract
+
+__all__ = [
+    "AppointmentStorageContract",
+    "CalendarStorageContract",
+    "MessageStorageContract",
+    "PricingStorageContract",
+    "SagaStorageContract",
+    "StorageContract",
+    "TransactionStorageContract",
+    "WalkInStorageContract",
+]
+
+
+class StorageContract(
+    CalendarStorageContract,
+    AppointmentStorageContract,
+    TransactionStorageContract,
+    MessageStorageContract,
+    WalkInStorageContract,
+    PricingStorageContract,
+    SagaStorageContract,
+):
+    """The whole Storage contract: calendar, patients, appointments and busy time, units of
+    work and concurrent writers, outbox, inbox, walk-ins, pricing and sagas.
+
+    Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
+    close it afterwards); nothing else is needed to run every part.
+    """
