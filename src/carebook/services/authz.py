@@ -1,14 +1,23 @@
-"""Who may do what. To a patient, "not yours" and "does not exist" are one error."""
+"""Who may do what. To a patient, "not yours" and "does not exist" are one error; to
+anyone, another organisation's patient and a patient who does not exist are one error."""
 
 from __future__ import annotations
 
 from carebook.domain.actors import Actor, ActorKind
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.scheduling.appointment import Appointment
+from carebook.domain.scheduling.calendar import Patient
+from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.errors import ForbiddenError, NotFoundError
 from carebook.ports import UnitOfWork
 
-__all__ = ["load_appointment", "require_admin", "require_may_book", "require_staff_at"]
+__all__ = [
+    "load_appointment",
+    "load_patient",
+    "require_admin",
+    "require_may_book",
+    "require_staff_at",
+]
 
 
 def load_appointment(uow: UnitOfWork, actor: Actor, appointment_id: AppointmentId) -> Appointment:
@@ -42,3 +51,44 @@ def require_may_book(actor: Actor, patient_id: PatientId, location_id: LocationI
             raise NotFoundError("patient", patient_id)
         return
     require_staff_at(actor, location_id, "book")
+
+
+def load_patient(
+    uow: UnitOfWork,
+    actor: Actor,
+    patient_id: PatientId,
+    calendar: ClinicCalendar | None = None,
+) -> Patient:
+    """The patient, if ``actor`` may name them (and, given the ``calendar`` the use case
+    works in, they are a patient of its organisation).
+
+    NotFoundError("patient", id) otherwise, the same error for each reason: no such
+    patient, a patient of another organisation than the calendar's, another patient
+    (to a patient), or a patient of an organisation the staff member does not work
+    for. Admin and the system belong to no organisation and may name anyone. One
+    patient read (and, without ``calendar``, one location read per staff location).
+    """
+    missing = NotFoundError("patient", patient_id)
+    patient = uow.patients.get(patient_id)
+    if patient is None:
+        raise missing
+    if calendar is not None and patient.organisation_id != calendar.organisation.id:
+        raise missing
+    if actor.kind is ActorKind.PATIENT and actor.patient_id != patient_id:
+        raise missing
+    if actor.kind is ActorKind.STAFF and not _works_for(uow, actor, patient, calendar):
+        raise missing
+    return patient
+
+
+def _works_for(
+    uow: UnitOfWork, actor: Actor, patient: Patient, calendar: ClinicCalendar | None
+) -> bool:
+    """Whether one of the staff member's locations belongs to the patient's organisation."""
+    if calendar is not None:  # already the patient's organisation
+        return any(lid in calendar.locations for lid in actor.location_ids)
+    for location_id in actor.location_ids:
+        location = uow.calendar.get_location(location_id)
+        if location is not None and location.organisation_id == patient.organisation_id:
+            return True
+    return False

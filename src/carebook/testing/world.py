@@ -29,7 +29,7 @@ from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain.notifications import Notification
-from carebook.ports import Notifier
+from carebook.ports import Notifier, PaymentGateway
 from carebook.scheduling import (
     Appointment,
     AvailabilityQuery,
@@ -177,6 +177,7 @@ def make_world(
     dispatch: str = "inline",
     plugin_manager: pluggy.PluginManager | None = None,
     notifiers: dict[str, Notifier] | None = None,
+    payment_gateway: PaymentGateway | None = None,
     name: str = "carebook",
     **policy: Any,
 ) -> World:
@@ -186,6 +187,7 @@ def make_world(
         clock=clock,
         plugin_manager=plugin_manager,
         notifiers=notifiers,
+        payment_gateway=payment_gateway,
     )
     admin = Actor.admin()
     org = cb.admin.create_organisation(admin, name="Northside Clinics", **policy)

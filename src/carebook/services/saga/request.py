@@ -98,8 +98,7 @@ def _promo_request(
 def _hold_and_price(
     rt: SagaRuntime, uow: UnitOfWork, cmd: RequestBooking, saga_id: SagaId, now: pendulum.DateTime
 ) -> tuple[Appointment, Quote, PricingConfig, pendulum.Date | None]:
-    patient = reservations.load_patient(uow, cmd.patient_id)
-    calendar = reservations.load_calendar(uow, patient)
+    patient, calendar = reservations.load_booking(uow, cmd.patient_id, cmd.location_id)
     request = BookingRequest(
         location_id=cmd.location_id,
         practitioner_id=cmd.practitioner_id,
