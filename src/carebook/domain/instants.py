@@ -44,6 +44,10 @@ def require_aware(value: Any, what: str = "datetime") -> pendulum.DateTime:
     return pendulum.instance(value).in_timezone(UTC)
 
 
+_UNKNOWN_ZONE = "unknown time zone: expected an IANA name such as Europe/London"
+# The name is never quoted back: a patient's zone is patient data.
+
+
 @functools.lru_cache(maxsize=1024)
 def zone(name: str) -> pendulum.Timezone:
     """The IANA time zone called ``name``, or ValidationError."""
@@ -52,9 +56,9 @@ def zone(name: str) -> pendulum.Timezone:
     try:
         tz = pendulum.timezone(name)
     except Exception as exc:  # pendulum raises InvalidTimezone (a ValueError) or others
-        raise ValidationError(f"unknown time zone {name!r}") from exc
+        raise ValidationError(_UNKNOWN_ZONE) from exc
     if not isinstance(tz, pendulum.Timezone):  # a fixed offset is not an IANA zone
-        raise ValidationError(f"unknown time zone {name!r}")
+        raise ValidationError(_UNKNOWN_ZONE)
     return tz
 
 

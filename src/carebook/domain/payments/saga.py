@@ -79,15 +79,15 @@ _C = SagaStatus.COMPENSATING
 
 
 def _status(value: object) -> SagaStatus:
-    return to_enum(SagaStatus, value)
+    return to_enum(SagaStatus, value, "status")
 
 
 def _payment(value: object) -> PaymentStatus | None:
-    return None if value is None else to_enum(PaymentStatus, value)
+    return None if value is None else to_enum(PaymentStatus, value, "payment_status")
 
 
 def _compensations(value: object) -> frozenset[Compensation]:
-    return frozenset(to_enum(Compensation, v) for v in to_frozenset(value))  # type: ignore[arg-type]
+    return frozenset(to_enum(Compensation, v, "compensated") for v in to_frozenset(value))  # type: ignore[arg-type]
 
 
 @frozen(kw_only=True)
