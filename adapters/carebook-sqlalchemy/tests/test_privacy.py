@@ -9,19 +9,25 @@ reference. Checked on SQLite and PostgreSQL with planted values.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pendulum
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from carebook import Actor, Carebook, CarebookConfig, Interval, ManualClock, Money, bootstrap
+from carebook.builtin.publishers import RecordingPublisher
 from carebook.errors import ConfigurationError
 from carebook.scheduling import AvailabilityQuery, BookAppointment, WeeklyHours, WorkingPlan
+from carebook.serialization import event_to_json
 from carebook_sqlalchemy.engine import make_engine
+from carebook_sqlalchemy.schema import Base
+from carebook_sqlalchemy.storage import SqlStorage
 
 BIRTH = dt.date(1987, 6, 5)
 CONTACT = "tel:+44-7700-900123"
@@ -161,3 +167,74 @@ def test_parameters_cannot_be_shown(db_url: str) -> None:
     with pytest.raises(ConfigurationError, match="hide_parameters"):
         make_engine(db_url, hide_parameters=False)
     make_engine(db_url, hide_parameters=True).dispose()
+
+
+# -- events written before the price left them ------------------------------------------------
+
+
+def _old_saga_event(event_type: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": T0.isoformat(),
+        "correlation_id": "c-old",
+        "organisation_id": str(uuid.uuid4()),
+        "saga_id": str(uuid.uuid4()),
+        "appointment_id": str(uuid.uuid4()),
+        "location_id": str(uuid.uuid4()),
+        "patient_id": str(uuid.uuid4()),
+        **fields,
+    }
+
+
+def test_old_outbox_rows_still_load_and_leave_without_the_price(db_url: str) -> None:
+    """An outbox row written by an older carebook carries the price and may be a
+    discount-quota step; it still loads, is published without the price, and a quota
+    step is marked done without being published."""
+    publisher = RecordingPublisher()
+    config = CarebookConfig(
+        storage="sqlalchemy",
+        storage_options={"url": db_url, "migrate": True},
+        dispatch="manual",
+        notifiers=(),
+    )
+    cb = bootstrap(config, clock=ManualClock(T0), publisher=publisher)
+    try:
+        storage = cb.storage
+        assert isinstance(storage, SqlStorage)
+        old = [
+            _old_saga_event(
+                "PricingCalculated",
+                base_amount=50_000,
+                amount=44_000,
+                currency="INR",
+                discount="birthday_or_high_value",
+            ),
+            _old_saga_event("DiscountQuotaReserved", quota_day="2025-03-03"),
+            _old_saga_event("PaymentCompleted", intent_id="pi_1", amount=44_000, currency="INR"),
+        ]
+        outbox = Base.metadata.tables["outbox"]
+        with storage.engine.begin() as connection:
+            connection.execute(
+                insert(outbox),
+                [
+                    {
+                        "event_id": uuid.UUID(e["event_id"]),
+                        "correlation_id": e["correlation_id"],
+                        "type": e["type"],
+                        "occurred_at": int(T0.timestamp()),
+                        "payload": json.dumps(e),
+                        "dispatched_at": None,
+                    }
+                    for e in old
+                ],
+            )
+        assert [e.type for e in cb.events.pending()] == [e["type"] for e in old]
+        cb.events.dispatch()
+        assert [e.type for e in publisher.published] == ["PricingCalculated", "PaymentCompleted"]
+        for event in publisher.published:
+            payload = json.loads(event_to_json(event))
+            assert not {"amount", "base_amount", "discount", "currency"} & set(payload)
+        assert cb.events.pending() == []
+    finally:
+        cb.close()
