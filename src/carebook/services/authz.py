@@ -4,7 +4,7 @@ anyone, another organisation's patient and a patient who does not exist are one 
 from __future__ import annotations
 
 from carebook.domain.actors import Actor, ActorKind
-from carebook.domain.ids import AppointmentId, LocationId, PatientId
+from carebook.domain.ids import AppointmentId, LocationId, OrganisationId, PatientId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.calendar import Patient
 from carebook.domain.scheduling.clinic import ClinicCalendar
@@ -17,6 +17,7 @@ __all__ = [
     "require_admin",
     "require_may_book",
     "require_staff_at",
+    "works_for",
 ]
 
 
@@ -76,19 +77,23 @@ def load_patient(
         raise missing
     if actor.kind is ActorKind.PATIENT and actor.patient_id != patient_id:
         raise missing
-    if actor.kind is ActorKind.STAFF and not _works_for(uow, actor, patient, calendar):
-        raise missing
+    if actor.kind is ActorKind.STAFF:
+        if calendar is not None:  # the patient's organisation, already loaded
+            here = any(lid in calendar.locations for lid in actor.location_ids)
+        else:
+            here = works_for(uow, actor, patient.organisation_id)
+        if not here:
+            raise missing
     return patient
 
 
-def _works_for(
-    uow: UnitOfWork, actor: Actor, patient: Patient, calendar: ClinicCalendar | None
-) -> bool:
-    """Whether one of the staff member's locations belongs to the patient's organisation."""
-    if calendar is not None:  # already the patient's organisation
-        return any(lid in calendar.locations for lid in actor.location_ids)
-    for location_id in actor.location_ids:
+def works_for(uow: UnitOfWork, actor: Actor, organisation_id: OrganisationId) -> bool:
+    """Whether ``actor`` may act in the organisation: admin and system anywhere, staff
+    when one of their locations belongs to it, a patient never."""
+    if actor.is_privileged:
+        return True
+    for location_id in actor.location_ids if actor.kind is ActorKind.STAFF else ():
         location = uow.calendar.get_location(location_id)
-        if location is not None and location.organisation_id == patient.organisation_id:
+        if location is not None and location.organisation_id == organisation_id:
             return True
     return False

@@ -27,7 +27,13 @@ from carebook.domain.ids import (
 )
 from carebook.domain.instants import Interval
 from carebook.domain.money import Money
-from carebook.domain.scheduling.patients import PatientFacts, Sex, to_sex, validate_birth_date
+from carebook.domain.scheduling.patients import (
+    PatientFacts,
+    Sex,
+    to_sex,
+    validate_birth_date,
+    validate_contact_ref,
+)
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.domain.validators import (
     each,
@@ -351,7 +357,8 @@ class Patient:
     """A patient as the core knows them: an id, new or returning, opaque contact ref.
 
     Names and contact details live in the host application; ``contact_ref`` is an opaque
-    key a notifier adapter can resolve, and is kept out of ``repr``. ``sex`` and
+    key a notifier adapter can resolve (at most 200 characters, no control characters),
+    and is kept out of ``repr``. ``sex`` and
     ``birth_date`` are optional facts the discount policies may look at (R1's birthday
     discount); they are patient data, kept out of ``repr``, events, logs, audit entries
     and exception messages.
@@ -360,7 +367,7 @@ class Patient:
     id: PatientId
     organisation_id: OrganisationId
     kind: PatientKind = attrs.field(default=PatientKind.NEW, converter=_patient_kind)
-    contact_ref: str | None = attrs.field(default=None, repr=False)
+    contact_ref: str | None = attrs.field(default=None, repr=False, validator=validate_contact_ref)
     timezone: str | None = attrs.field(default=None, validator=attrs.validators.optional(time_zone))
     sex: Sex | None = attrs.field(default=None, converter=_optional_sex, repr=False)
     birth_date: dt.date | None = attrs.field(
