@@ -123,10 +123,14 @@ def make_engine(
         return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms, **engine_options)
     try:
         engine = create_engine(parsed, echo=echo, **engine_options)
-    except NoSuchModuleError as exc:
+    except (NoSuchModuleError, ImportError) as exc:
+        # psycopg (the "postgres" extra) is not installed, or cannot load its libpq:
+        # a one-line hint, without the import machinery's traceback.
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigurationError(
-            "PostgreSQL needs psycopg 3: pip install 'carebook-sqlalchemy[postgres]'"
-        ) from exc
+            f"PostgreSQL needs psycopg 3, which could not be imported ({detail}): "
+            "install carebook-sqlalchemy[postgres] (pip install 'carebook-sqlalchemy[postgres]')"
+        ) from None
     _ping_idle_connections(engine)
     return engine
 
