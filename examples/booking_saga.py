@@ -15,6 +15,10 @@ the same on every run.
    ``discount_quota_exhausted``: nothing held, priced or charged.
 
 carebook stores ids, never names: the ``NAMES`` map below is the host application's.
+The price comes from the saga's record (``cb.sagas.status``, an authorised query), not
+from the events: events carry no amounts or discounts, since a discount on a small total
+would tell every reader that today is the patient's birthday. The timeline is the saga's
+own record too, and shows the discount quota steps that never reach the outbox.
 """
 
 from __future__ import annotations
@@ -60,12 +64,9 @@ def detail(event: Event) -> str:
     """The fields worth reading, per event type (ids stay out of the way)."""
     fields: dict[str, Callable[[Any], str]] = {
         "AppointmentHeld": lambda e: f"until {local(e.expires_at)}",
-        "PricingCalculated": lambda e: (
-            f"base {money(e.base_amount)}, to pay {money(e.amount)}, discount {e.discount}"
-        ),
         "DiscountQuotaReserved": lambda e: f"quota day {e.quota_day}",
         "DiscountQuotaReleased": lambda e: f"quota day {e.quota_day}",
-        "PaymentCompleted": lambda e: f"captured {money(e.amount)}",
+        "PaymentCompleted": lambda e: f"intent {e.intent_id}",
         "AppointmentBooked": lambda e: f"status {e.status}",
         "PaymentFailed": lambda e: f"reason {e.reason}",
         "CompensationTriggered": lambda e: f"reason {e.reason}",
@@ -80,6 +81,11 @@ def show(title: str, saga: BookingSaga) -> None:
     print(f"\n{title}")
     reason = f" ({saga.failure_reason})" if saga.failure_reason else ""
     print(f"   status   {saga.status.value}{reason}")
+    record = cb.sagas.status(admin, saga.id)  # the price lives on the saga's record
+    print(
+        f"   price    base {money(record.base_amount)}, to pay {money(record.amount)}, "
+        f"discount {record.discount_policy}"
+    )
     for event in cb.sagas.timeline(admin, saga.id):
         print(f"   {local(event.occurred_at)}   {event.type:<22} {detail(event)}".rstrip())
 

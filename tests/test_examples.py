@@ -38,7 +38,9 @@ EXPECTED_LINES: dict[str, list[str]] = {
     ],
     "booking_saga.py": [
         "   11:30:00   DiscountQuotaReserved  quota day 2025-06-02",
-        "   11:30:00   PaymentCompleted       captured INR 968.00",
+        "   price    base INR 1100.00, to pay INR 968.00, discount birthday_or_high_value",
+        "   11:30:00   PricingCalculated",
+        "   11:30:00   PaymentCompleted       intent pi_sim_000001",
         "   11:30:00   BookingConfirmed",
         "   status   failed (card_declined)",
         "   11:32:00   CompensationTriggered  reason card_declined",

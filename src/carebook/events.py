@@ -1,10 +1,13 @@
 """The domain events: what observers (``carebook_on_event``), publishers and
-notifiers receive. Every event carries ids and a correlation id, never patient data.
+notifiers receive. Every event carries ids and a correlation id, never patient data nor
+anything a patient attribute can be inferred from. The saga's discount-quota steps
+(:data:`TIMELINE_ONLY_EVENT_TYPES`) stay on the saga's timeline and never reach them.
 """
 
 from carebook.domain.events import (
     EVENT_TYPES,
     SAGA_EVENT_TYPES,
+    TIMELINE_ONLY_EVENT_TYPES,
     AppointmentBooked,
     AppointmentCancelled,
     AppointmentConfirmed,
@@ -30,11 +33,13 @@ from carebook.domain.events import (
     SessionCompleted,
     SessionStarted,
     WaitTimeChanged,
+    leaves_core,
 )
 
 __all__ = [
     "EVENT_TYPES",
     "SAGA_EVENT_TYPES",
+    "TIMELINE_ONLY_EVENT_TYPES",
     "AppointmentBooked",
     "AppointmentCancelled",
     "AppointmentConfirmed",
@@ -60,4 +65,5 @@ __all__ = [
     "SessionCompleted",
     "SessionStarted",
     "WaitTimeChanged",
+    "leaves_core",
 ]

@@ -12,6 +12,7 @@ import decimal
 import enum
 import functools
 import json
+import re
 import typing
 import uuid
 from collections.abc import Mapping
@@ -45,7 +46,7 @@ def _structure_datetime(value: Any, _: Any) -> pendulum.DateTime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError(f"not an ISO 8601 datetime: {value!r}") from exc
+        raise ValidationError("a datetime must be an ISO 8601 string with an offset") from exc
     return require_aware(parsed)
 
 
@@ -53,7 +54,7 @@ def _structure_date(value: Any, _: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"not an ISO 8601 date: {value!r}") from exc
+        raise ValidationError("a date must be an ISO 8601 date, YYYY-MM-DD") from exc
 
 
 def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
@@ -91,7 +92,7 @@ def _weekday_map(converter: cattrs.Converter) -> Any:
             if isinstance(key, bool) or not (
                 isinstance(key, int) or (isinstance(key, str) and key.isdigit())
             ):
-                raise ValidationError(f"weekday keys are 0 to 6, got {key!r}")
+                raise ValidationError("weekday keys are 0 to 6")
             out[int(key)] = converter.structure(ranges, tuple[TimeRange, ...])
         return out
 
@@ -100,7 +101,8 @@ def _weekday_map(converter: cattrs.Converter) -> Any:
 
 def _structure_str_enum(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
     if not isinstance(value, str):
-        raise ValidationError(f"expected one of {[m.value for m in cls]}, got {value!r}")
+        allowed = ", ".join(m.value for m in cls)
+        raise ValidationError(f"the value must be one of: {allowed}")
     return to_enum(cls, value)
 
 
@@ -152,11 +154,26 @@ def _default() -> cattrs.Converter:
     return make_carebook_converter()
 
 
-def _unwrap(exc: BaseException) -> CarebookError | None:
+_NOTE = re.compile(r"@ (attribute|index) (\w+)$")
+
+
+def _step(exc: BaseException) -> str:
+    """The step of a field path that cattrs noted on ``exc`` ("@ attribute start")."""
+    for note in getattr(exc, "__notes__", ()):
+        match = _NOTE.search(note)
+        if match:
+            kind, name = match.groups()
+            return f".{name}" if kind == "attribute" else f"[{name}]"
+    return ""
+
+
+def _unwrap(exc: BaseException, path: str = "") -> tuple[CarebookError, str] | None:
+    """The first carebook error inside cattrs' exception groups, and its field path."""
+    path += _step(exc)
     if isinstance(exc, CarebookError):
-        return exc
+        return exc, path
     for inner in getattr(exc, "exceptions", ()):
-        found = _unwrap(inner)
+        found = _unwrap(inner, path)
         if found is not None:
             return found
     return None
@@ -173,7 +190,11 @@ def structure(data: Any, cls: type[T]) -> T:
     except Exception as exc:
         found = _unwrap(exc)
         if found is not None:
-            raise found from exc
+            error, path = found
+            if type(error) is ValidationError and path:
+                # Name the field (never the value): "birth_date: a date must be ..."
+                raise ValidationError(f"{path.lstrip('.')}: {error}") from exc
+            raise error from exc
         raise ValidationError(f"cannot read {getattr(cls, '__name__', cls)}: invalid data") from exc
 
 

@@ -1,11 +1,14 @@
 """Who may do what: every actor kind against every use case, from one explicit table.
 
 To a patient, "not yours" and "does not exist" are the same NotFoundError, with the
-same message shape. A refused command changes nothing.
+same message shape; so, to anyone, is another organisation's patient. A refused
+command changes nothing.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,12 +23,16 @@ from carebook import (
     Carebook,
     ForbiddenError,
     Interval,
+    Money,
     NotFoundError,
     PatientId,
 )
+from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.domain.scheduling.clinic import ClinicCalendar
+from carebook.payments import RequestBooking
 from carebook.scheduling import (
     AvailabilityQuery,
+    BookAppointment,
     CancelAppointment,
     Closure,
     ClosureKind,
@@ -33,7 +40,8 @@ from carebook.scheduling import (
     Patient,
     WeeklyHours,
 )
-from carebook.testing.world import DAY, World, at, make_world
+from carebook.testing.world import DAY, World, add_practitioner, at, make_world
+from carebook.walkins import CheckIn
 
 # --- the actors --------------------------------------------------------------------------
 
@@ -42,6 +50,7 @@ ACTORS = (
     "patient-other",
     "staff-here",
     "staff-elsewhere",
+    "staff-other-org",
     "admin",
     "system",
 )
@@ -49,10 +58,14 @@ ACTORS = (
 
 @attrs.define
 class Matrix:
-    """A world with a second location where the practitioner does not work."""
+    """A world with a second location where the practitioner does not work, and a
+    second organisation (``far``) with a patient of its own (``zed``), booked at 10:00
+    with that organisation's practitioner."""
 
     w: World
     elsewhere: Location
+    far: Location
+    zed: Patient
 
     def actor(self, name: str) -> Actor:
         return {
@@ -60,6 +73,7 @@ class Matrix:
             "patient-other": Actor.patient(self.w.bob.id),
             "staff-here": Actor.staff(self.w.loc.id),
             "staff-elsewhere": Actor.staff(self.elsewhere.id),
+            "staff-other-org": Actor.staff(self.far.id),
             "admin": Actor.admin(),
             "system": Actor.system(),
         }[name]
@@ -73,15 +87,47 @@ class Matrix:
 
 
 def make_matrix() -> Matrix:
-    w = make_world(dispatch="manual")
+    w = make_world(dispatch="manual", payment_gateway=SimulatedPaymentGateway())
+    admin = Actor.admin()
     elsewhere = w.cb.admin.add_location(
-        Actor.admin(),
+        admin,
         organisation_id=w.org.id,
         name="Riverside",
         timezone="Europe/London",
         opening_hours=WeeklyHours.every_day("08:00-18:00"),
     )
-    return Matrix(w, elsewhere)
+    w.cb.walkins.configure(admin, w.loc.id, service_id=w.svc.id)
+    other = w.cb.admin.create_organisation(admin, name="Southside")
+    far = w.cb.admin.add_location(
+        admin,
+        organisation_id=other.id,
+        name="Far Away",
+        timezone="Europe/London",
+        opening_hours=WeeklyHours.every_day("08:00-18:00"),
+    )
+    dr = add_practitioner(w.cb, other, far, "Dr Far")
+    visit = w.cb.admin.add_service(
+        admin,
+        organisation_id=other.id,
+        name="Visit",
+        duration=30,
+        price=Money(5000, "GBP"),
+        practitioner_ids={dr.id},
+    )
+    zed = w.cb.admin.register_patient(admin, organisation_id=other.id, contact_ref="tel:zed-far")
+    w.cb.booking.book(
+        admin,
+        BookAppointment(
+            location_id=far.id,
+            practitioner_id=dr.id,
+            patient_id=zed.id,
+            service_ids=(visit.id,),
+            start=at(10),
+            idempotency_key="zed",
+        ),
+    )
+    w.cb.events.dispatch()
+    return Matrix(w, elsewhere, far, zed)
 
 
 # --- the use cases -------------------------------------------------------------------------
@@ -116,6 +162,12 @@ def past_grace(m: Matrix) -> AppointmentId:
     return aid
 
 
+def checking_in(m: Matrix) -> AppointmentId:
+    aid = booked(m)
+    m.w.clock.set(at(9, 50))
+    return aid
+
+
 def with_expired_hold(m: Matrix) -> AppointmentId:
     aid = booked(m)
     m.w.hold(m.w.bob, at(11))
@@ -136,6 +188,26 @@ def hold(m: Matrix, actor: Actor, _: AppointmentId) -> object:
 
 def book(m: Matrix, actor: Actor, _: AppointmentId) -> object:
     return m.w.cb.booking.book(actor, m.w.command(m.w.alice, at(11)))
+
+
+def request_booking(m: Matrix, actor: Actor, _: AppointmentId) -> object:
+    return m.w.cb.sagas.request(actor, saga_command(m, m.w.alice.id))
+
+
+def saga_command(m: Matrix, patient_id: PatientId) -> RequestBooking:
+    return RequestBooking(
+        location_id=m.w.loc.id,
+        practitioner_id=m.w.pr.id,
+        patient_id=patient_id,
+        service_ids=(m.w.svc.id,),
+        start=at(11),
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+def walk_in(m: Matrix, actor: Actor, aid: AppointmentId) -> object:
+    command = CheckIn(location_id=m.w.loc.id, patient_id=m.w.alice.id, appointment_id=aid)
+    return m.w.cb.walkins.check_in(actor, command)
 
 
 def closure(m: Matrix, actor: Actor, _: AppointmentId) -> object:
@@ -163,6 +235,8 @@ USE_CASES: dict[str, UseCase] = {
     "search_availability": UseCase(booked, search, command=False),
     "hold": UseCase(booked, hold),
     "book": UseCase(booked, book),
+    "sagas.request": UseCase(booked, request_booking),
+    "walkins.check_in": UseCase(checking_in, walk_in),
     "get_appointment": UseCase(
         booked, on_appointment(lambda cb: cb.queries.get_appointment), False
     ),
@@ -204,25 +278,29 @@ Outcome = str | type[Exception]
 F: Outcome = ForbiddenError
 N: Outcome = NotFoundError
 
+# "staff-other-org" works for another organisation: Alice is not their patient, so
+# a use case that names her is NotFoundError to them, as for a patient who does not exist.
 # fmt: off
 EXPECTED: dict[str, tuple[Outcome, ...]] = {
-    #                        own  other  staff-here  staff-elsewhere  admin  system
-    "search_availability":    (OK, F,     OK,         OK,              OK,    OK),
-    "hold":                   (OK, N,     OK,         F,               OK,    OK),
-    "book":                   (OK, N,     OK,         F,               OK,    OK),
-    "get_appointment":        (OK, N,     OK,         F,               OK,    OK),
-    "patient_appointments":   (OK, N,     OK,         OK,              OK,    OK),
-    "confirm":                (F,  N,     OK,         F,               OK,    OK),
-    "check_in":               (OK, N,     OK,         F,               OK,    OK),
-    "start_session":          (F,  N,     OK,         F,               OK,    OK),
-    "complete_session":       (F,  N,     OK,         F,               OK,    OK),
-    "mark_no_show":           (F,  N,     OK,         F,               OK,    OK),
-    "cancel":                 (OK, N,     OK,         F,               OK,    OK),
-    "enter_in_error":         (F,  N,     OK,         F,               OK,    OK),
-    "expire_holds":           (F,  F,     F,          F,               OK,    OK),
-    "admin.add_location":     (F,  F,     F,          F,               OK,    OK),
-    "admin.add_closure":      (F,  F,     OK,         F,               OK,    OK),
-    "admin.register_patient": (F,  F,     OK,         OK,              OK,    OK),
+    #                        own  other  staff-here  staff-elsewhere  other-org  admin  system
+    "search_availability":    (OK, F,     OK,         OK,              N,         OK,    OK),
+    "hold":                   (OK, N,     OK,         F,               F,         OK,    OK),
+    "book":                   (OK, N,     OK,         F,               F,         OK,    OK),
+    "sagas.request":          (OK, N,     OK,         F,               F,         OK,    OK),
+    "walkins.check_in":       (OK, N,     OK,         F,               F,         OK,    OK),
+    "get_appointment":        (OK, N,     OK,         F,               F,         OK,    OK),
+    "patient_appointments":   (OK, N,     OK,         OK,              N,         OK,    OK),
+    "confirm":                (F,  N,     OK,         F,               F,         OK,    OK),
+    "check_in":               (OK, N,     OK,         F,               F,         OK,    OK),
+    "start_session":          (F,  N,     OK,         F,               F,         OK,    OK),
+    "complete_session":       (F,  N,     OK,         F,               F,         OK,    OK),
+    "mark_no_show":           (F,  N,     OK,         F,               F,         OK,    OK),
+    "cancel":                 (OK, N,     OK,         F,               F,         OK,    OK),
+    "enter_in_error":         (F,  N,     OK,         F,               F,         OK,    OK),
+    "expire_holds":           (F,  F,     F,          F,               F,         OK,    OK),
+    "admin.add_location":     (F,  F,     F,          F,               F,         OK,    OK),
+    "admin.add_closure":      (F,  F,     OK,         F,               F,         OK,    OK),
+    "admin.register_patient": (F,  F,     OK,         OK,              F,         OK,    OK),
 }
 # fmt: on
 
@@ -299,7 +377,9 @@ def _reveals_nothing(m: Matrix, error: Exception) -> None:
 
 
 APPOINTMENT_USE_CASES = [
-    name for name, row in EXPECTED.items() if row[1] is N and name not in ("hold", "book")
+    name
+    for name, row in EXPECTED.items()
+    if row[1] is N and name not in ("hold", "book", "sagas.request", "walkins.check_in")
 ]
 APPOINTMENT_USE_CASES.remove("patient_appointments")
 
@@ -396,3 +476,95 @@ def test_staff_register_patients_only_in_their_own_organisation(whose: str) -> N
         assert m.state() == before
         return
     raise AssertionError("staff registered a patient in an organisation they do not work for")
+
+
+# --- another organisation's patient looks exactly like no patient --------------------------
+
+PatientCase = Callable[[Matrix, Actor, PatientId], object]
+
+
+def _search_for(m: Matrix, actor: Actor, patient_id: PatientId) -> object:
+    query = AvailabilityQuery(
+        service_ids=(m.w.svc.id,), window=Interval(DAY, DAY.add(days=1)), patient_id=patient_id
+    )
+    return m.w.cb.booking.search_availability(actor, m.w.org.id, query)
+
+
+def _for(patient_id: PatientId, m: Matrix) -> Patient:
+    return attrs.evolve(m.w.alice, id=patient_id)
+
+
+# Every public use case that takes a patient id (checked below against the facade), run
+# here in organisation one with the given patient id.
+PATIENT_ID_USE_CASES: dict[str, PatientCase] = {
+    "booking.search_availability": _search_for,
+    "booking.hold": lambda m, actor, pid: m.w.cb.booking.hold(
+        actor, m.w.hold_command(_for(pid, m), at(11))
+    ),
+    "booking.book": lambda m, actor, pid: m.w.cb.booking.book(
+        actor, m.w.command(_for(pid, m), at(11))
+    ),
+    "sagas.request": lambda m, actor, pid: m.w.cb.sagas.request(actor, saga_command(m, pid)),
+    "walkins.check_in": lambda m, actor, pid: m.w.cb.walkins.check_in(
+        actor, CheckIn(location_id=m.w.loc.id, patient_id=pid)
+    ),
+    "queries.patient_appointments": lambda m, actor, pid: m.w.cb.queries.patient_appointments(
+        actor, pid
+    ),
+}
+FEATURES = ("booking", "lifecycle", "queries", "sagas", "walkins", "staffing", "admin", "pricing")
+
+
+def _takes_a_patient_id(method: Callable[..., Any]) -> bool:
+    hints = typing.get_type_hints(method)
+    hints.pop("return", None)
+    hints.pop("actor", None)  # the caller, not a parameter naming a patient
+    for hint in hints.values():
+        if hint is PatientId or (attrs.has(hint) and "patient_id" in attrs.fields_dict(hint)):
+            return True
+    return False
+
+
+def test_the_cross_organisation_cases_cover_every_use_case_that_takes_a_patient_id() -> None:
+    cb = make_matrix().w.cb
+    found = {
+        f"{feature}.{name}"
+        for feature in FEATURES
+        for name, method in inspect.getmembers(getattr(cb, feature), inspect.ismethod)
+        if not name.startswith("_") and _takes_a_patient_id(method)
+    }
+    assert found == set(PATIENT_ID_USE_CASES)
+    in_matrix = {name.removeprefix("booking.").removeprefix("queries.") for name in found}
+    assert in_matrix <= set(EXPECTED)
+
+
+def _cross_cells() -> list[Any]:
+    return [
+        pytest.param(name, actor, id=f"{name}-{actor}")
+        for name in PATIENT_ID_USE_CASES
+        for actor in ("staff-here", "admin", "system")
+        # admin and system are of no organisation: they may list anyone's appointments
+        if not (name == "queries.patient_appointments" and actor != "staff-here")
+    ]
+
+
+@pytest.mark.parametrize(("use_case", "actor_name"), _cross_cells())
+def test_another_organisations_patient_looks_like_no_patient(
+    use_case: str, actor_name: str
+) -> None:
+    m = make_matrix()
+    booked(m)
+    run = PATIENT_ID_USE_CASES[use_case]
+    actor = m.actor(actor_name)
+    nobody = PatientId(uuid.uuid4())
+    before = m.state()
+
+    with pytest.raises(NotFoundError) as theirs:
+        run(m, actor, m.zed.id)
+    with pytest.raises(NotFoundError) as missing:
+        run(m, actor, nobody)
+
+    assert m.state() == before
+    _same_shape(theirs.value, missing.value, m.zed.id, nobody)
+    assert theirs.value.kind == "patient"
+    assert "tel:zed-far" not in str(theirs.value)

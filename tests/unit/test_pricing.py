@@ -90,12 +90,13 @@ def test_a_price_in_another_currency_than_the_location_is_refused() -> None:
 
 
 def test_an_override_in_the_wrong_currency_is_refused_when_the_list_is_built() -> None:
-    with pytest.raises(ValidationError, match="charges CHF, not EUR"):
+    with pytest.raises(ValidationError, match="charges CHF") as caught:
         PriceList.of(
             "EUR",
             overrides={(ZURICH.id, MASSAGE.id): Money(9_000, "EUR")},
             location_currencies={ZURICH.id: "CHF"},
         )
+    assert "EUR" not in str(caught.value), "the rejected value is not quoted back"
 
 
 @pytest.mark.parametrize("bad", [Money(-1, "EUR"), 19.99, Decimal("19.99"), 1999, "19.99"])

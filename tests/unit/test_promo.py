@@ -160,7 +160,7 @@ def test_rejection_messages_do_not_quote_the_code() -> None:
         ({"kind": "fixed"}, "fixed promo"),
         ({"kind": "fixed", "amount": Money(0, "EUR")}, "positive"),
         ({"kind": "fixed", "amount": 10.0}, "Money"),
-        ({"kind": "coupon", "percent": 10}, "not one of"),
+        ({"kind": "coupon", "percent": 10}, "kind must be one of"),
         ({"kind": "percent", "percent": 10, "max_uses": -1}, "max_uses"),
         ({"kind": "percent", "percent": 10, "max_uses_per_patient": 1.0}, "per_patient"),
         ({"kind": "percent", "percent": 10, "min_spend": Money(-1, "EUR")}, "minimum spend"),

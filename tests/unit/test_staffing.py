@@ -569,8 +569,8 @@ def test_demand_outside_the_plan_is_refused() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"block_hours": 5}, "do not divide"),
-        ({"block_hours": 3, "day_start_hour": 8, "day_end_hour": 18}, "do not divide"),
+        ({"block_hours": 5}, "block_hours must divide"),
+        ({"block_hours": 3, "day_start_hour": 8, "day_end_hour": 18}, "block_hours must divide"),
         ({"block_hours": 0}, "block_hours"),
         ({"max_locations_per_day": 0}, "max_locations_per_day"),
         ({"day_start_hour": 12, "day_end_hour": 10}, "end after"),

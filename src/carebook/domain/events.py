@@ -27,6 +27,7 @@ from carebook.domain.ids import (
 __all__ = [
     "EVENT_TYPES",
     "SAGA_EVENT_TYPES",
+    "TIMELINE_ONLY_EVENT_TYPES",
     "AppointmentBooked",
     "AppointmentCancelled",
     "AppointmentConfirmed",
@@ -54,6 +55,7 @@ __all__ = [
     "SessionCompleted",
     "SessionStarted",
     "WaitTimeChanged",
+    "leaves_core",
 ]
 
 
@@ -199,30 +201,30 @@ class BookingRequested(SagaEvent):
 
 @frozen(kw_only=True)
 class PricingCalculated(SagaEvent):
-    """The price: ``base_amount`` and the ``amount`` to pay, in minor units of
-    ``currency``; ``discount`` names the discount policy applied (never its reason, which
-    may say something about the patient), or None."""
-
-    base_amount: int
-    amount: int
-    currency: str
-    discount: str | None
+    """The booking was priced. The price itself (base, amount to pay, currency, the
+    discount) is on the saga's record (``cb.sagas.status``), never in the event: for a
+    total under the high-value threshold a discount can only be the birthday rule, so
+    an amount here would tell every reader of the outbox that today is this patient's
+    birthday."""
 
 
 @frozen(kw_only=True)
 class DiscountQuotaReserved(SagaEvent):
-    """One unit of the ``quota_day``'s discount quota is held for this booking."""
+    """One unit of the ``quota_day``'s discount quota is held for this booking.
+
+    Kept on the saga's timeline only, never put in the outbox (see
+    :data:`TIMELINE_ONLY_EVENT_TYPES`): that a discount was given says something about
+    the patient."""
 
     quota_day: dt.date
 
 
 @frozen(kw_only=True)
 class PaymentCompleted(SagaEvent):
-    """The payment was captured."""
+    """The payment ``intent_id`` was captured (the amount is on the saga's record: it
+    would show the discount)."""
 
     intent_id: str
-    amount: int
-    currency: str
 
 
 @frozen(kw_only=True)
@@ -247,27 +249,25 @@ class CompensationTriggered(SagaEvent):
 
 @frozen(kw_only=True)
 class DiscountQuotaReleased(SagaEvent):
-    """The discount quota unit of ``quota_day`` is given back."""
+    """The discount quota unit of ``quota_day`` is given back (timeline only, like
+    :class:`DiscountQuotaReserved`)."""
 
     quota_day: dt.date
 
 
 @frozen(kw_only=True)
 class PaymentCancelled(SagaEvent):
-    """An authorisation was released: no money moved."""
+    """The authorisation ``intent_id`` was released: no money moved."""
 
     intent_id: str
-    amount: int
-    currency: str
 
 
 @frozen(kw_only=True)
 class PaymentRefunded(SagaEvent):
-    """Money captured for a booking that could not be confirmed went back."""
+    """Money captured (``intent_id``) for a booking that could not be confirmed went
+    back; how much is the gateway's and the saga record's to say."""
 
     intent_id: str
-    amount: int
-    currency: str
 
 
 @frozen(kw_only=True)
@@ -300,6 +300,18 @@ SAGA_EVENT_TYPES: tuple[type[Event], ...] = (
     CompensationFailed,
     BookingFailed,
 )
+
+
+TIMELINE_ONLY_EVENT_TYPES: tuple[type[Event], ...] = (DiscountQuotaReserved, DiscountQuotaReleased)
+"""Saga steps kept on the saga's timeline (read through ``cb.sagas.timeline`` by those
+allowed to) and never put in the outbox, so no subscriber, observer, publisher or
+broker sees them: that a booking took a discount unit says, for a total under the
+high-value threshold, that today is the patient's birthday."""
+
+
+def leaves_core(event: Event) -> bool:
+    """Whether ``event`` may go to the outbox and on to everything outside the core."""
+    return not isinstance(event, TIMELINE_ONLY_EVENT_TYPES)
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (

@@ -84,6 +84,10 @@ def _fields(value: dt.datetime) -> tuple[int, int, int, int, int, int, int]:
     )
 
 
+_UNKNOWN_ZONE = "unknown time zone: expected an IANA name such as Europe/London"
+# The name is never quoted back: a patient's zone is patient data.
+
+
 @functools.lru_cache(maxsize=1024)
 def zone(name: str) -> pendulum.Timezone:
     """The IANA time zone called ``name``, or ValidationError."""
@@ -92,9 +96,9 @@ def zone(name: str) -> pendulum.Timezone:
     try:
         tz = pendulum.timezone(name)
     except Exception as exc:  # pendulum raises InvalidTimezone (a ValueError) or others
-        raise ValidationError(f"unknown time zone {name!r}") from exc
+        raise ValidationError(_UNKNOWN_ZONE) from exc
     if not isinstance(tz, pendulum.Timezone):  # a fixed offset is not an IANA zone
-        raise ValidationError(f"unknown time zone {name!r}")
+        raise ValidationError(_UNKNOWN_ZONE)
     return tz
 
 

@@ -42,7 +42,7 @@ def _check_currency(_instance: object, _attribute: Attribute[Any], value: object
             f"currency must be an ISO 4217 code as str, got {type(value).__name__}"
         )
     if value not in MINOR_UNITS:
-        raise ValidationError(f"unknown ISO 4217 currency {value!r}")
+        raise ValidationError("currency must be a known ISO 4217 code, such as EUR or GBP")
 
 
 @frozen(order=False)
@@ -162,9 +162,9 @@ def apply_percentage(money: Money, percent: Decimal) -> Money:
     if not isinstance(percent, Decimal):
         raise ValidationError(f"percentages must be Decimal, got {type(percent).__name__}")
     if not percent.is_finite():
-        raise ValidationError(f"percentage must be a finite number, got {percent}")
+        raise ValidationError("percentage must be a finite number")
     if not Decimal(0) <= percent <= _HUNDRED:
-        raise ValidationError(f"percentage must be between 0 and 100, got {percent}")
+        raise ValidationError("percentage must be between 0 and 100")
     numerator, denominator = percent.as_integer_ratio()
     denominator *= 100
     quotient, remainder = divmod(abs(money.amount) * numerator, denominator)

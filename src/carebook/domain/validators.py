@@ -6,6 +6,7 @@ import enum
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from carebook.domain.instants import zone
 from carebook.errors import ValidationError
 
 
@@ -41,13 +42,15 @@ def instance_of(cls: type[Any] | tuple[type[Any], ...]) -> Any:
 E = TypeVar("E", bound=enum.Enum)
 
 
-def to_enum(cls: type[E], value: Any) -> E:
-    """``cls(value)``; an unknown value is a ValidationError listing the allowed ones."""
+def to_enum(cls: type[E], value: Any, field: str | None = None) -> E:
+    """``cls(value)``; an unknown value is a ValidationError naming ``field`` and listing
+    the allowed values. The message never quotes ``value``: it may be patient data."""
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         allowed = ", ".join(str(m.value) for m in cls)
-        raise ValidationError(f"{value!r} is not one of: {allowed}") from None
+        subject = field if field is not None else "the value"
+        raise ValidationError(f"{subject} must be one of: {allowed}") from None
 
 
 def each(cls: type[Any]) -> Any:
@@ -67,3 +70,18 @@ def idempotency_key(_: Any, __: Any, value: Any) -> None:
     """An attrs validator: a client's idempotency key is a string of 1 to 200 characters."""
     if not isinstance(value, str) or not 1 <= len(value) <= 200:
         raise ValidationError("an idempotency key is a string of 1 to 200 characters")
+
+
+def time_zone(_: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: an IANA time zone name. The message names the field and gives
+    an example; it never quotes the value (a patient's zone is patient data)."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{attribute.name} must be an IANA time zone name, got {type(value).__name__}"
+        )
+    try:
+        zone(value)
+    except ValidationError:
+        raise ValidationError(
+            f"{attribute.name} must be an IANA time zone name, such as Europe/London"
+        ) from None

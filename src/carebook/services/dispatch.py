@@ -102,6 +102,10 @@ class Dispatcher:
             self._lock.release()
 
     def _deliver(self, event: ev.Event) -> bool:
+        if not ev.leaves_core(event):
+            # A timeline-only event in the outbox (written before it became one): it
+            # is done with, and nobody outside the core sees it.
+            return True
         try:
             self._publisher.publish(event)
             for subscriber in self._subscribers:

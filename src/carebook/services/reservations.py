@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pendulum
 
-from carebook.domain.ids import AppointmentId, PatientId
+from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.domain.scheduling.calendar import Patient
 from carebook.domain.scheduling.clinic import ClinicCalendar
@@ -24,23 +24,26 @@ from carebook.errors import NotFoundError
 from carebook.ports import UnitOfWork
 from carebook.services.context import Deps
 
-__all__ = ["check", "load_calendar", "load_patient", "reserve"]
+__all__ = ["check", "load_booking", "reserve"]
 
 
-def load_patient(uow: UnitOfWork, patient_id: PatientId) -> Patient:
-    """The patient, or NotFoundError."""
+def load_booking(
+    uow: UnitOfWork, patient_id: PatientId, location_id: LocationId
+) -> tuple[Patient, ClinicCalendar]:
+    """The patient and the calendar of their organisation, which must hold the location.
+
+    An unknown location is NotFoundError("location", ...) whoever the patient is; a
+    patient who does not exist and a patient of another organisation than the
+    location's are the same NotFoundError("patient", ...): nothing tells them apart.
+    The usual case costs one patient read and one calendar load.
+    """
     patient = uow.patients.get(patient_id)
-    if patient is None:
+    calendar = None if patient is None else uow.calendar.load(patient.organisation_id)
+    if patient is None or calendar is None or location_id not in calendar.locations:
+        if uow.calendar.get_location(location_id) is None:
+            raise NotFoundError("location", location_id)
         raise NotFoundError("patient", patient_id)
-    return patient
-
-
-def load_calendar(uow: UnitOfWork, patient: Patient) -> ClinicCalendar:
-    """The calendar of the patient's organisation, or NotFoundError."""
-    calendar = uow.calendar.load(patient.organisation_id)
-    if calendar is None:
-        raise NotFoundError("organisation", patient.organisation_id)
-    return calendar
+    return patient, calendar
 
 
 def check(

@@ -28,7 +28,7 @@ from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain.notifications import Notification
-from carebook.ports import Notifier, Storage
+from carebook.ports import Notifier, PaymentGateway, Storage
 from carebook.scheduling import (
     Appointment,
     AvailabilityQuery,
@@ -189,6 +189,7 @@ def make_world(
     dispatch: str = "inline",
     plugin_manager: pluggy.PluginManager | None = None,
     notifiers: dict[str, Notifier] | None = None,
+    payment_gateway: PaymentGateway | None = None,
     name: str = "carebook",
     storage: Storage | None = None,
     **policy: Any,
@@ -197,7 +198,12 @@ def make_world(
     ``policy`` goes to the organisation's booking policy."""
     config = CarebookConfig(notifiers=("recording",), dispatch=dispatch, name=name)
     cb, clock = open_carebook(
-        config, start=T0, storage=storage, plugin_manager=plugin_manager, notifiers=notifiers
+        config,
+        start=T0,
+        storage=storage,
+        plugin_manager=plugin_manager,
+        notifiers=notifiers,
+        payment_gateway=payment_gateway,
     )
     clinic = ClinicBuilder.create(cb, "Northside Clinics", **policy)
     loc = clinic.location("High Street")

@@ -6,8 +6,8 @@
     carebook-sqlalchemy heads                          show the revision this code needs
 
 Exit status: 0 success, 1 the database or a migration failed, 2 bad usage (a malformed
-or unsupported URL included). Errors go to stderr as ``error: ...``; a password in the
-URL is never printed.
+or unsupported URL included, and a PostgreSQL URL without psycopg installed). Errors go
+to stderr as one line, ``error: ...``; a password in the URL is never printed.
 """
 
 from __future__ import annotations

@@ -11,14 +11,22 @@ it is checked out, and replaced if the ping fails, the "pessimistic" disconnect
 handling SQLAlchemy documents, but only for idle connections: a busy pool does not pay a
 round trip per unit of work. A connection lost in the middle of a unit of work surfaces
 as a TransientStorageError, so a write is re-run on a fresh connection.
+
+Privacy: bound parameters and result rows carry patient data (a patient row holds the
+birth date and contact reference). Every engine is made with ``hide_parameters=True``
+(SQLAlchemy's log lines and exception messages then say the parameters are hidden), and
+logs under its own logger, ``sqlalchemy.engine.Engine.carebook``, whose filter drops the
+result rows SQLAlchemy logs at DEBUG. ``echo=True``, ``echo="debug"`` or a host turning
+the ``sqlalchemy.engine`` logger up shows the statements, never the values.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import time
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
@@ -27,7 +35,14 @@ from sqlalchemy.pool import StaticPool
 
 from carebook.errors import ConfigurationError
 
-__all__ = ["IDLE_PING_SECONDS", "WRITE_OPTION", "make_engine", "parse_url", "redact"]
+__all__ = [
+    "IDLE_PING_SECONDS",
+    "LOGGING_NAME",
+    "WRITE_OPTION",
+    "make_engine",
+    "parse_url",
+    "redact",
+]
 
 IDLE_PING_SECONDS = 5.0
 """A pooled connection idle for longer than this is pinged before it is reused."""
@@ -35,7 +50,21 @@ IDLE_PING_SECONDS = 5.0
 WRITE_OPTION = "carebook_write"
 """Connection execution option: this connection runs a write unit of work."""
 
+LOGGING_NAME = "carebook"
+"""SQLAlchemy's ``logging_name`` for carebook's engines: they log under
+``sqlalchemy.engine.Engine.carebook`` (a child of ``sqlalchemy.engine``)."""
+
 _DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+class _NoRows(logging.Filter):
+    """Drop the result rows SQLAlchemy's engine logs at DEBUG ("Row %r"): patient data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_NO_ROWS = _NoRows()
 
 
 def redact(url: str | URL) -> str:
@@ -77,20 +106,44 @@ def parse_url(url: str | URL) -> URL:
 
 
 def make_engine(
-    url: str | URL, *, echo: bool = False, busy_timeout_ms: int = 30_000, **engine_options: Any
+    url: str | URL,
+    *,
+    echo: bool | Literal["debug"] = False,
+    busy_timeout_ms: int = 30_000,
+    **engine_options: Any,
 ) -> Engine:
-    """An engine for ``url`` with carebook's connection set-up (see the module doc)."""
+    """An engine for ``url`` with carebook's connection set-up (see the module doc).
+
+    ``hide_parameters`` is always on; passing ``hide_parameters=False`` is a
+    ConfigurationError.
+    """
     parsed = parse_url(url)
+    _private_logging(engine_options)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms, **engine_options)
     try:
         engine = create_engine(parsed, echo=echo, **engine_options)
-    except NoSuchModuleError as exc:
+    except (NoSuchModuleError, ImportError) as exc:
+        # psycopg (the "postgres" extra) is not installed, or cannot load its libpq:
+        # a one-line hint, without the import machinery's traceback.
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigurationError(
-            "PostgreSQL needs psycopg 3: pip install 'carebook-sqlalchemy[postgres]'"
-        ) from exc
+            f"PostgreSQL needs psycopg 3, which could not be imported ({detail}): "
+            "install carebook-sqlalchemy[postgres] (pip install 'carebook-sqlalchemy[postgres]')"
+        ) from None
     _ping_idle_connections(engine)
     return engine
+
+
+def _private_logging(options: dict[str, Any]) -> None:
+    """Force ``hide_parameters`` and carebook's logger (with its row filter) into
+    ``options``."""
+    if not options.setdefault("hide_parameters", True):
+        raise ConfigurationError(
+            "hide_parameters cannot be turned off: SQL parameters carry patient data"
+        )
+    name = options.setdefault("logging_name", LOGGING_NAME)
+    logging.getLogger(f"sqlalchemy.engine.Engine.{name}").addFilter(_NO_ROWS)
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -128,7 +181,9 @@ def _enable_wal(cursor: Any, attempts: int = 100) -> None:
             time.sleep(0.01 + random.random() * 0.02)
 
 
-def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int, **options: Any) -> Engine:
+def _sqlite_engine(
+    url: URL, *, echo: bool | Literal["debug"], busy_timeout_ms: int, **options: Any
+) -> Engine:
     memory = url.database in (None, "", ":memory:")
     if memory:
         options.setdefault("poolclass", StaticPool)

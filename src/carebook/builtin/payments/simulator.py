@@ -108,14 +108,14 @@ class SimulatedPaymentGateway:
             raise ValidationError("failure_rate must be a number between 0 and 1")
         if not 0 <= failure_rate <= 1:
             raise ValidationError("failure_rate must be between 0 and 1")
-        outcome = to_enum(PaymentStatus, timeout_outcome)
+        outcome = to_enum(PaymentStatus, timeout_outcome, "timeout_outcome")
         if outcome not in (PaymentStatus.AUTHORISED, PaymentStatus.FAILED):
             raise ValidationError("timeout_outcome must be 'authorised' or 'failed'")
         if not isinstance(decline_code, str) or not decline_code:
             raise ValidationError("decline_code must be a non-empty string")
         if not isinstance(id_prefix, str) or not id_prefix:
             raise ValidationError("id_prefix must be a non-empty string")
-        self._mode = to_enum(SimulatedMode, mode)
+        self._mode = to_enum(SimulatedMode, mode, "mode")
         self._rng = random.Random(seed)
         self._failure_rate = float(failure_rate)
         self._timeout_outcome = outcome
@@ -151,7 +151,7 @@ class SimulatedPaymentGateway:
 
     def set_mode(self, mode: SimulatedMode | str) -> None:
         """Switch mode; what is already recorded is unchanged."""
-        new = to_enum(SimulatedMode, mode)
+        new = to_enum(SimulatedMode, mode, "mode")
         with self._lock:
             self._mode = new
 
@@ -323,8 +323,8 @@ class SimulatedPaymentGateway:
                 assert amount is not None
                 if amount > intent.refundable:
                     raise ValidationError(
-                        f"refund of {amount} exceeds the {intent.refundable} refundable "
-                        f"on payment intent {intent_id}"
+                        f"a refund amount must not exceed what is refundable on payment "
+                        f"intent {intent_id} ({intent.refundable} minor units)"
                     )
                 refunded = intent.amount_refunded + amount
                 full = refunded == intent.amount_captured

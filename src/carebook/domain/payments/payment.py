@@ -79,7 +79,7 @@ def later_status(current: PaymentStatus | None, told: PaymentStatus) -> PaymentS
 
 
 def _payment_status(value: object) -> PaymentStatus:
-    return to_enum(PaymentStatus, value)
+    return to_enum(PaymentStatus, value, "status")
 
 
 def _minor_units(_: object, attribute: attrs.Attribute[int], value: object) -> None:

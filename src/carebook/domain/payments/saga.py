@@ -79,15 +79,15 @@ _C = SagaStatus.COMPENSATING
 
 
 def _status(value: object) -> SagaStatus:
-    return to_enum(SagaStatus, value)
+    return to_enum(SagaStatus, value, "status")
 
 
 def _payment(value: object) -> PaymentStatus | None:
-    return None if value is None else to_enum(PaymentStatus, value)
+    return None if value is None else to_enum(PaymentStatus, value, "payment_status")
 
 
 def _compensations(value: object) -> frozenset[Compensation]:
-    return frozenset(to_enum(Compensation, v) for v in to_frozenset(value))  # type: ignore[arg-type]
+    return frozenset(to_enum(Compensation, v, "compensated") for v in to_frozenset(value))  # type: ignore[arg-type]
 
 
 @frozen(kw_only=True)
@@ -96,9 +96,10 @@ class BookingSaga:
 
     ``amount`` (to pay) and ``base_amount`` are minor units of ``currency``;
     ``discount`` is the applied discount's reason code (``birthday``, ``high_value``,
-    ``promo_code``...) and ``discount_policy`` the policy that gave it; only the policy
-    name goes into events (and ``repr``), since a reason like ``birthday`` says
-    something about the patient. ``quota_day`` is set when a unit
+    ``promo_code``...) and ``discount_policy`` the policy that gave it. The price and
+    the discount stay on this record, read through an authorised query
+    (``cb.sagas.status``); no event carries them, since a discount on a small total
+    says that today is the patient's birthday. ``quota_day`` is set when a unit
     of that day's discount quota was reserved, ``promo_code`` when a promo use was
     recorded. ``payment_deadline`` bounds the wait for the payment. ``compensated``
     holds the compensation steps already done. Ids and codes only: no patient data.
@@ -191,14 +192,7 @@ class BookingSaga:
         """The events of a new saga: requested, priced and (if discounted) quota held."""
         events = [
             self._event(ev.BookingRequested, stamp, start=start, end=end),
-            self._event(
-                ev.PricingCalculated,
-                stamp,
-                base_amount=self.base_amount,
-                amount=self.amount,
-                currency=self.currency,
-                discount=self.discount_policy,
-            ),
+            self._event(ev.PricingCalculated, stamp),
         ]
         if self.quota_day is not None:
             events.append(self._event(ev.DiscountQuotaReserved, stamp, quota_day=self.quota_day))
@@ -238,15 +232,7 @@ class BookingSaga:
     def _completed(self, stamp: ev.EventStamp, intent: PaymentIntent | None) -> list[ev.Event]:
         if intent is None:
             return []
-        return [
-            self._event(
-                ev.PaymentCompleted,
-                stamp,
-                intent_id=intent.id,
-                amount=intent.amount_captured,
-                currency=intent.currency,
-            )
-        ]
+        return [self._event(ev.PaymentCompleted, stamp, intent_id=intent.id)]
 
     def captured_but_lost(
         self, stamp: ev.EventStamp, intent: PaymentIntent | None, reason: str
@@ -304,12 +290,10 @@ class BookingSaga:
             new = seen._compensated(stamp, Compensation.VOID_PAYMENT)
         if intent is None:
             return new, []
-        money = {"intent_id": intent.id, "currency": intent.currency}
         if intent.status is PaymentStatus.CANCELLED:
-            return new, [new._event(ev.PaymentCancelled, stamp, amount=intent.amount, **money)]
+            return new, [new._event(ev.PaymentCancelled, stamp, intent_id=intent.id)]
         if intent.amount_refunded > 0:
-            refunded = intent.amount_refunded
-            return new, [new._event(ev.PaymentRefunded, stamp, amount=refunded, **money)]
+            return new, [new._event(ev.PaymentRefunded, stamp, intent_id=intent.id)]
         return new, []
 
     def compensation_failed(

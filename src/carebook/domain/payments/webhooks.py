@@ -246,7 +246,7 @@ def verify_and_parse(
 
 
 def _optional_status(value: object) -> PaymentStatus | None:
-    return None if value is None else to_enum(PaymentStatus, value)
+    return None if value is None else to_enum(PaymentStatus, value, "status")
 
 
 @frozen(kw_only=True)

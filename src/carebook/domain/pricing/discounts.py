@@ -33,7 +33,7 @@ from carebook.domain.money import Money, sum_money
 from carebook.domain.pricing.promo import PromoRequest
 from carebook.domain.pricing.settings import CombineMode, PricingSettings
 from carebook.domain.scheduling.patients import PatientFacts
-from carebook.domain.validators import instance_of, to_enum
+from carebook.domain.validators import instance_of, time_zone, to_enum
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -49,12 +49,6 @@ __all__ = [
 
 def _now(value: Any) -> pendulum.DateTime:
     return require_aware(value, "now")
-
-
-def _timezone(_: object, __: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(f"a time zone must be an IANA name, got {type(value).__name__}")
-    zone(value)
 
 
 def _base_total(_: object, __: attrs.Attribute[Money], value: object) -> None:
@@ -74,7 +68,7 @@ class DiscountContext:
     """
 
     base_total: Money = attrs.field(validator=_base_total)
-    timezone: str = attrs.field(validator=_timezone)
+    timezone: str = attrs.field(validator=time_zone)
     now: pendulum.DateTime = attrs.field(converter=_now)
     settings: PricingSettings = attrs.field(
         factory=PricingSettings, validator=instance_of(PricingSettings)
@@ -193,7 +187,7 @@ def combine_offers(
     is zero. ``best_single`` returns at most one offer; ``sum_capped`` returns every
     offer, largest first (same tie-break), and caps only the total.
     """
-    mode = to_enum(CombineMode, mode)
+    mode = to_enum(CombineMode, mode, "mode")
     for offer in offers:
         if offer.amount.currency != base_total.currency:
             raise ValidationError("every discount offer must be in the base total's currency")

@@ -110,8 +110,8 @@ class PriceList:
                 expected = self.currency_for(entry.location_id)
                 if entry.price.currency != expected:
                     raise ValidationError(
-                        f"location {entry.location_id} charges {expected}, "
-                        f"not {entry.price.currency}"
+                        f"location {entry.location_id} charges {expected}: "
+                        f"its price entries must be in {expected}"
                     )
 
     @classmethod
@@ -169,7 +169,7 @@ class PriceList:
 
 
 def _source(value: object) -> PriceSource:
-    return to_enum(PriceSource, value)
+    return to_enum(PriceSource, value, "source")
 
 
 @frozen(kw_only=True)

@@ -109,7 +109,7 @@ def _optional_percent(value: object) -> Decimal | None:
 
 
 def _kind(value: object) -> PromoKind:
-    return to_enum(PromoKind, value)
+    return to_enum(PromoKind, value, "kind")
 
 
 @frozen(kw_only=True)

@@ -102,7 +102,7 @@ def apply_quota(
     exhausted quota either raises RuleRejectedError ``discount_quota_exhausted``
     (``reject``) or returns the quote at full price (``proceed_without_discount``).
     """
-    behaviour = to_enum(QuotaExhaustedBehaviour, on_exhausted)
+    behaviour = to_enum(QuotaExhaustedBehaviour, on_exhausted, "on_exhausted")
     if not quote.discounted or granted:
         return quote
     if behaviour is QuotaExhaustedBehaviour.REJECT:

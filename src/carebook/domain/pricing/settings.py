@@ -16,8 +16,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 from attrs import frozen
 
-from carebook.domain.instants import zone
-from carebook.domain.validators import to_enum
+from carebook.domain.validators import time_zone, to_enum
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -92,22 +91,16 @@ def _threshold(value: object) -> Decimal:
 
 
 def _combine(value: object) -> CombineMode:
-    return to_enum(CombineMode, value)
+    return to_enum(CombineMode, value, "combine")
 
 
 def _exhausted(value: object) -> QuotaExhaustedBehaviour:
-    return to_enum(QuotaExhaustedBehaviour, value)
+    return to_enum(QuotaExhaustedBehaviour, value, "on_quota_exhausted")
 
 
 def _quota(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{attribute.name} must be a whole number, zero or more")
-
-
-def _zone(_: object, __: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(f"a time zone must be an IANA name, got {type(value).__name__}")
-    zone(value)
 
 
 @frozen(kw_only=True)
@@ -139,7 +132,7 @@ class PricingSettings:
         default=QuotaExhaustedBehaviour.REJECT, converter=_exhausted
     )
     daily_quota: int = attrs.field(default=DEFAULT_DAILY_QUOTA, validator=_quota)
-    quota_timezone: str = attrs.field(default=DEFAULT_QUOTA_TIMEZONE, validator=_zone)
+    quota_timezone: str = attrs.field(default=DEFAULT_QUOTA_TIMEZONE, validator=time_zone)
 
     def exceeds_threshold(self, amount: int, exponent: int) -> bool:
         """True when ``amount`` minor units of a currency with ``exponent`` decimal places

@@ -25,11 +25,24 @@ from carebook.domain.ids import (
     ResourceId,
     ServiceId,
 )
-from carebook.domain.instants import Interval, zone
+from carebook.domain.instants import Interval
 from carebook.domain.money import Money
-from carebook.domain.scheduling.patients import PatientFacts, Sex, to_sex, validate_birth_date
+from carebook.domain.scheduling.patients import (
+    PatientFacts,
+    Sex,
+    to_sex,
+    validate_birth_date,
+    validate_contact_ref,
+)
 from carebook.domain.scheduling.policy import BookingPolicy
-from carebook.domain.validators import each, instance_of, to_enum, to_frozenset, to_tuple
+from carebook.domain.validators import (
+    each,
+    instance_of,
+    time_zone,
+    to_enum,
+    to_frozenset,
+    to_tuple,
+)
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -55,10 +68,10 @@ _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 def _parse_minute(text: str) -> int:
     match = _HHMM.match(text.strip())
     if not match:
-        raise ValidationError(f"expected a wall-clock time HH:MM, got {text!r}")
+        raise ValidationError("a wall-clock time must be HH:MM, from 00:00 to 24:00")
     hours, minutes = int(match.group(1)), int(match.group(2))
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValidationError(f"not a wall-clock time: {text!r}")
+        raise ValidationError("a wall-clock time must be HH:MM, from 00:00 to 24:00")
     return hours * 60 + minutes
 
 
@@ -84,10 +97,6 @@ def _nonempty(_: object, attribute: attrs.Attribute[str], value: str) -> None:
         raise ValidationError(f"{attribute.name} must be a non-empty string")
 
 
-def _valid_zone(_: object, __: attrs.Attribute[str], value: str) -> None:
-    zone(value)
-
-
 @frozen(order=True)
 class TimeRange:
     """A local wall-clock range ``[start, end)`` within one day, in minutes from midnight.
@@ -110,7 +119,7 @@ class TimeRange:
         """``TimeRange.parse("09:00-12:30")``; ``24:00`` is allowed as an end."""
         start, sep, end = text.partition("-")
         if not sep:
-            raise ValidationError(f"expected 'HH:MM-HH:MM', got {text!r}")
+            raise ValidationError("a time range must be 'HH:MM-HH:MM', such as 09:00-12:30")
         return cls(_parse_minute(start), _parse_minute(end))
 
     @classmethod
@@ -129,7 +138,7 @@ def _ranges(values: Iterable[TimeRange | str]) -> tuple[TimeRange, ...]:
     out = sorted(TimeRange.parse(v) if isinstance(v, str) else v for v in values)
     for before, after in itertools.pairwise(out):
         if after.start_minute < before.end_minute:
-            raise ValidationError(f"time ranges {before} and {after} overlap")
+            raise ValidationError("the time ranges of one day must not overlap")
     return tuple(out)
 
 
@@ -174,7 +183,7 @@ class ClosureKind(enum.StrEnum):
 
 
 def _closure_kind(value: object) -> ClosureKind:
-    return to_enum(ClosureKind, value)
+    return to_enum(ClosureKind, value, "kind")
 
 
 @frozen(kw_only=True)
@@ -202,7 +211,7 @@ class Location:
     id: LocationId
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
-    timezone: str = attrs.field(validator=_valid_zone)
+    timezone: str = attrs.field(validator=time_zone)
     opening_hours: WeeklyHours = attrs.field(
         factory=WeeklyHours, validator=instance_of(WeeklyHours)
     )
@@ -279,7 +288,7 @@ class ResourceKind(enum.StrEnum):
 
 
 def _resource_kind(value: object) -> ResourceKind:
-    return to_enum(ResourceKind, value)
+    return to_enum(ResourceKind, value, "kind")
 
 
 @frozen(kw_only=True)
@@ -336,7 +345,7 @@ class PatientKind(enum.StrEnum):
 
 
 def _patient_kind(value: object) -> PatientKind:
-    return to_enum(PatientKind, value)
+    return to_enum(PatientKind, value, "kind")
 
 
 def _optional_sex(value: object) -> Sex | None:
@@ -348,7 +357,8 @@ class Patient:
     """A patient as the core knows them: an id, new or returning, opaque contact ref.
 
     Names and contact details live in the host application; ``contact_ref`` is an opaque
-    key a notifier adapter can resolve, and is kept out of ``repr``. ``sex`` and
+    key a notifier adapter can resolve (at most 200 characters, no control characters),
+    and is kept out of ``repr``. ``sex`` and
     ``birth_date`` are optional facts the discount policies may look at (R1's birthday
     discount); they are patient data, kept out of ``repr``, events, logs, audit entries
     and exception messages.
@@ -357,16 +367,12 @@ class Patient:
     id: PatientId
     organisation_id: OrganisationId
     kind: PatientKind = attrs.field(default=PatientKind.NEW, converter=_patient_kind)
-    contact_ref: str | None = attrs.field(default=None, repr=False)
-    timezone: str | None = attrs.field(default=None)
+    contact_ref: str | None = attrs.field(default=None, repr=False, validator=validate_contact_ref)
+    timezone: str | None = attrs.field(default=None, validator=attrs.validators.optional(time_zone))
     sex: Sex | None = attrs.field(default=None, converter=_optional_sex, repr=False)
     birth_date: dt.date | None = attrs.field(
         default=None, validator=validate_birth_date, repr=False
     )
-
-    def __attrs_post_init__(self) -> None:
-        if self.timezone is not None:
-            zone(self.timezone)
 
     @property
     def facts(self) -> PatientFacts:

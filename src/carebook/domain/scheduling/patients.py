@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import unicodedata
 
 import attrs
 from attrs import frozen
 
 from carebook.errors import ValidationError
 
-__all__ = ["PatientFacts", "Sex", "to_sex", "validate_birth_date"]
+__all__ = [
+    "MAX_CONTACT_REF",
+    "PatientFacts",
+    "Sex",
+    "to_sex",
+    "validate_birth_date",
+    "validate_contact_ref",
+]
+
+MAX_CONTACT_REF = 200
+"""The longest ``contact_ref`` (characters): an opaque key, such as ``crm:4711``."""
 
 
 class Sex(enum.StrEnum):
@@ -43,6 +54,24 @@ def validate_birth_date(_: object, __: attrs.Attribute[dt.date | None], value: o
     """An attrs validator: a date (not a datetime) or None; the message quotes no value."""
     if value is not None and (isinstance(value, dt.datetime) or not isinstance(value, dt.date)):
         raise ValidationError("birth_date must be a date (not a datetime) or None")
+
+
+def validate_contact_ref(_: object, __: attrs.Attribute[str | None], value: object) -> None:
+    """An attrs validator: None, or a string of 1 to :data:`MAX_CONTACT_REF` characters
+    with no control characters or lone surrogates (a key a notifier resolves, which must
+    store and travel as text anywhere). A wrong type is refused the same way, as a
+    ValidationError naming the field; the message never quotes the value."""
+    if value is None:
+        return
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_CONTACT_REF
+        or any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+    ):
+        raise ValidationError(
+            f"contact_ref must be None or a string of 1 to {MAX_CONTACT_REF} characters, "
+            "without control characters"
+        )
 
 
 @frozen(kw_only=True)

@@ -56,8 +56,7 @@ class StaffingRules:
             raise ValidationError("the planning day must end after it starts")
         if span % self.block_hours:
             raise ValidationError(
-                f"blocks of {self.block_hours} h do not divide the planning day "
-                f"{self.day_start_hour:02d}:00-{self.day_end_hour:02d}:00"
+                "block_hours must divide the planning day (day_end_hour - day_start_hour)"
             )
 
     @property

@@ -73,11 +73,11 @@ def _utc(value: object) -> pendulum.DateTime:
 
 
 def _demand_kind(value: object) -> DemandKind:
-    return to_enum(DemandKind, value)
+    return to_enum(DemandKind, value, "kind")
 
 
 def _patient_kind(value: object) -> PatientKind:
-    return to_enum(PatientKind, value)
+    return to_enum(PatientKind, value, "patient_kind")
 
 
 @frozen(kw_only=True)

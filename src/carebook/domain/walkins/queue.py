@@ -125,15 +125,15 @@ ACTIVE: frozenset[QueueStatus] = frozenset({QueueStatus.WAITING, QueueStatus.IN_
 
 
 def _kind(value: object) -> PatientKind:
-    return to_enum(PatientKind, value)
+    return to_enum(PatientKind, value, "kind")
 
 
 def _channel(value: object) -> CheckInChannel:
-    return to_enum(CheckInChannel, value)
+    return to_enum(CheckInChannel, value, "channel")
 
 
 def _status(value: object) -> QueueStatus:
-    return to_enum(QueueStatus, value)
+    return to_enum(QueueStatus, value, "status")
 
 
 @frozen(kw_only=True)

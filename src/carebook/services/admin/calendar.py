@@ -6,6 +6,7 @@ emergency blocks) and date overrides there, and register patients.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
@@ -29,11 +30,13 @@ from carebook.domain.scheduling.calendar import (
     Location,
     Organisation,
     Patient,
+    PatientKind,
     Practitioner,
     Resource,
     Service,
     WorkingPlan,
 )
+from carebook.domain.scheduling.patients import Sex
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
@@ -307,25 +310,32 @@ class CalendarAdmin:
         actor: Actor,
         *,
         organisation_id: OrganisationId,
+        kind: PatientKind | str = PatientKind.NEW,
+        contact_ref: str | None = None,
+        timezone: str | None = None,
+        sex: Sex | str | None = None,
+        birth_date: dt.date | None = None,
         correlation_id: str | None = None,
-        **fields: Any,
     ) -> Patient:
-        """Record a patient (staff, admin or system; the host app owns identity)."""
+        """Record a patient (staff of the organisation, admin or system); a wrong value is
+        a ValidationError naming the field (:class:`~carebook.scheduling.Patient`)."""
         if actor.kind is ActorKind.PATIENT:
             raise ForbiddenError("patients are registered by staff or the host application")
+        patient = Patient(
+            id=PatientId(self._new_id()),
+            organisation_id=organisation_id,
+            kind=kind,
+            contact_ref=contact_ref,
+            timezone=timezone,
+            sex=sex,
+            birth_date=birth_date,
+        )
 
         def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
             _organisation(uow, organisation_id)
-            if actor.kind is ActorKind.STAFF and not any(
-                _location_or_none(uow, lid) is not None
-                and _location(uow, lid).organisation_id == organisation_id
-                for lid in actor.location_ids
-            ):
+            if not authz.works_for(uow, actor, organisation_id):
                 raise ForbiddenError("staff register patients only in their own organisation")
-            patient = _make(
-                Patient, id=PatientId(self._new_id()), organisation_id=organisation_id, **fields
-            )
-            return patient, organisation_id, _save_patient
+            return patient, organisation_id, lambda uow, value: uow.patients.save(value)
 
         return self._save(actor, "patient", "registered", build, correlation_id)
 
@@ -358,19 +368,11 @@ def _save_resource(uow: UnitOfWork, value: Resource) -> None:
     uow.calendar.save_resource(value)
 
 
-def _save_patient(uow: UnitOfWork, value: Patient) -> None:
-    uow.patients.save(value)
-
-
 def _organisation(uow: UnitOfWork, organisation_id: OrganisationId) -> Organisation:
     org = uow.calendar.get_organisation(organisation_id)
     if org is None:
         raise NotFoundError("organisation", organisation_id)
     return org
-
-
-def _location_or_none(uow: UnitOfWork, location_id: LocationId) -> Location | None:
-    return uow.calendar.get_location(location_id)
 
 
 def _location(uow: UnitOfWork, location_id: LocationId) -> Location:

@@ -164,7 +164,7 @@ class PricingAdmin:
             prices = config.price_list or PriceList(currency=service.price.currency)
             if location_id is None and price.currency != prices.currency:
                 raise ValidationError(
-                    f"the price list charges {prices.currency}, not {price.currency}"
+                    f"the price list charges {prices.currency}: price must be in {prices.currency}"
                 )
             old = next(
                 (

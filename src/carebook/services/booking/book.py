@@ -38,8 +38,7 @@ def hold(deps: Deps, actor: Actor, cmd: HoldSlot, correlation_id: str | None = N
     authz.require_may_book(actor, cmd.patient_id, cmd.location_id)
 
     def work(uow: UnitOfWork) -> Appointment:
-        patient = reservations.load_patient(uow, cmd.patient_id)
-        calendar = reservations.load_calendar(uow, patient)
+        _, calendar = reservations.load_booking(uow, cmd.patient_id, cmd.location_id)
 
         def expiring(draft: Appointment) -> Appointment:
             policy = calendar.policy_for(cmd.location_id)
@@ -76,8 +75,7 @@ def book(
                 )
             replayed.append(existing)
             return authz.load_appointment(uow, actor, existing.id)
-        patient = reservations.load_patient(uow, cmd.patient_id)
-        calendar = reservations.load_calendar(uow, patient)
+        _, calendar = reservations.load_booking(uow, cmd.patient_id, cmd.location_id)
         request = _request(cmd)
         if cmd.hold_id is not None:
             held = _held(uow, actor, cmd)

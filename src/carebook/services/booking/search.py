@@ -14,6 +14,7 @@ from carebook.domain.scheduling.availability import (
     find_slots,
 )
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
+from carebook.services import authz
 from carebook.services.context import Deps
 
 __all__ = ["MAX_WINDOW_DAYS", "search_availability"]
@@ -26,7 +27,10 @@ def search_availability(
 ) -> AvailabilityResult:
     """Free slots; one calendar load and one busy-interval query, whatever the size.
 
-    A patient's search also removes their own busy time; anyone may search.
+    A patient's search also removes their own busy time; anyone may search. A
+    ``query.patient_id`` must name a patient of the organisation whom the actor may name
+    (see :func:`carebook.services.authz.load_patient`): otherwise NotFoundError, the same
+    for a patient of another organisation as for one who does not exist.
     """
     if query.window.duration.days > MAX_WINDOW_DAYS:
         raise ValidationError(f"an availability window is at most {MAX_WINDOW_DAYS} days")
@@ -45,6 +49,8 @@ def search_availability(
             calendar.location(lid)
         for pid in query.practitioner_ids:
             calendar.practitioner(pid)
+        if query.patient_id is not None:
+            authz.load_patient(uow, actor, query.patient_id, calendar)
         services = [calendar.services[s] for s in query.service_ids]
         practitioners = frozenset.intersection(*(s.practitioner_ids for s in services))
         if query.practitioner_ids:

@@ -18,12 +18,12 @@ def get_appointment(deps: Deps, actor: Actor, appointment_id: AppointmentId) -> 
 
 
 def list_patient_appointments(deps: Deps, actor: Actor, patient_id: PatientId) -> list[Appointment]:
-    """A patient's own appointments; staff see those at their locations."""
+    """A patient's own appointments; staff see those at their locations, and only of
+    patients of their organisation (another's patient is NotFoundError, as is nobody)."""
     if actor.kind is ActorKind.PATIENT and actor.patient_id != patient_id:
         raise NotFoundError("patient", patient_id)
     with deps.storage.unit_of_work() as uow:
-        if uow.patients.get(patient_id) is None:
-            raise NotFoundError("patient", patient_id)
+        authz.load_patient(uow, actor, patient_id)
         found = uow.appointments.for_patient(patient_id)
     if actor.kind is ActorKind.STAFF:
         found = [a for a in found if actor.works_at(a.location_id)]

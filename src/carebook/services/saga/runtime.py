@@ -9,7 +9,7 @@ from typing import Any, Final
 import attrs
 from attrs import frozen
 
-from carebook.domain.events import Event, EventStamp
+from carebook.domain.events import Event, EventStamp, leaves_core
 from carebook.domain.payments.saga import BookingSaga
 from carebook.domain.pricing.discounts import DiscountPolicy
 from carebook.errors import ConfigurationError, ValidationError
@@ -119,7 +119,11 @@ def store(uow: UnitOfWork, saga: BookingSaga, events: Sequence[Event]) -> None:
 
 
 def emit(uow: UnitOfWork, saga: BookingSaga, events: Sequence[Event]) -> None:
-    """Append ``events`` to the saga's timeline and to the outbox, in this transaction."""
+    """Append ``events`` to the saga's timeline and, all but the timeline-only ones
+    (:data:`~carebook.domain.events.TIMELINE_ONLY_EVENT_TYPES`), to the outbox, in this
+    transaction."""
     if events:
         uow.sagas.append_timeline(saga.id, events)
-        uow.outbox.append(events)
+        public = [e for e in events if leaves_core(e)]
+        if public:
+            uow.outbox.append(public)

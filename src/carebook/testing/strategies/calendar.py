@@ -145,6 +145,7 @@ def patients() -> St[Patient]:
         id=ids(PatientId),
         organisation_id=ids(OrganisationId),
         kind=st.sampled_from(PatientKind),
-        contact_ref=st.none() | st.text(max_size=40),
+        contact_ref=st.none()
+        | st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=40),
         timezone=st.none() | timezones(),
     )
