@@ -69,7 +69,7 @@ def test_a_bad_idempotency_key_is_refused_with_one_message(
 def test_keys_of_one_to_two_hundred_characters_are_accepted(
     make: Callable[[object], object], key: str
 ) -> None:
-    make(key)
+    assert getattr(make(key), "idempotency_key") == key  # noqa: B009
 
 
 def test_a_check_in_may_come_without_a_key() -> None:
