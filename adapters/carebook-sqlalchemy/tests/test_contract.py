@@ -15,6 +15,9 @@ from carebook.ports import Storage
 from carebook.testing import StorageContract
 from carebook_sqlalchemy import SqlStorage
 
+HOLD_EXAMPLES = 50
+"""Examples of the hold-expiry properties: a database round trip costs more than memory."""
+
 
 def _storage(url: str) -> Iterator[Storage]:
     storage = SqlStorage(url, migrate=True)
@@ -25,6 +28,8 @@ def _storage(url: str) -> Iterator[Storage]:
 
 
 class TestSqliteStorage(StorageContract):
+    hold_examples = HOLD_EXAMPLES
+
     @pytest.fixture
     def storage(self, sqlite_url: str) -> Iterator[Storage]:
         yield from _storage(sqlite_url)
@@ -32,6 +37,8 @@ class TestSqliteStorage(StorageContract):
 
 @pytest.mark.postgres
 class TestPostgresStorage(StorageContract):
+    hold_examples = HOLD_EXAMPLES
+
     @pytest.fixture
     def storage(self, pg_url: str) -> Iterator[Storage]:
         yield from _storage(pg_url)

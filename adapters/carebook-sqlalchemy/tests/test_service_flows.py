@@ -23,6 +23,9 @@ from carebook.testing.flows import FlakyNotifier, ServiceFlows
 from carebook.testing.world import World, at, make_world
 from carebook_sqlalchemy import SqlStorage
 
+HOLD_EXAMPLES = 50
+"""Examples of the hold-expiry properties: a database round trip costs more than memory."""
+
 
 def _storage(url: str) -> Iterator[Storage]:
     storage = SqlStorage(url, migrate=True)
@@ -33,6 +36,8 @@ def _storage(url: str) -> Iterator[Storage]:
 
 
 class TestSqliteFlows(ServiceFlows):
+    hold_examples = HOLD_EXAMPLES
+
     @pytest.fixture
     def storage(self, sqlite_url: str) -> Iterator[Storage]:
         yield from _storage(sqlite_url)
@@ -40,6 +45,8 @@ class TestSqliteFlows(ServiceFlows):
 
 @pytest.mark.postgres
 class TestPostgresFlows(ServiceFlows):
+    hold_examples = HOLD_EXAMPLES
+
     @pytest.fixture
     def storage(self, pg_url: str) -> Iterator[Storage]:
         yield from _storage(pg_url)

@@ -84,7 +84,11 @@ class AppointmentRepository(Protocol):
     The storage itself guarantees that no two appointments occupying time overlap for
     one practitioner, one resource or one patient: :meth:`add` (and :meth:`update` of a
     changed span) raise :class:`carebook.errors.SlotUnavailableError` otherwise.
-    Holds (``proposed``) occupy time only until ``hold_expires_at``.
+    Holds (``proposed``) occupy time only until ``hold_expires_at``, a whole second:
+    keep it as :func:`~carebook.domain.scheduling.busy.expiry_epoch` and decide with
+    :func:`~carebook.domain.scheduling.busy.hold_blocks` against
+    :func:`~carebook.domain.scheduling.busy.now_epoch` of ``now``, as
+    ``Appointment.occupies`` does.
     """
 
     def get(self, appointment_id: AppointmentId) -> Appointment | None: ...

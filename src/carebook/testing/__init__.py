@@ -8,7 +8,8 @@ Importing this package needs the ``test`` extra (pytest and Hypothesis).
   :class:`NotifierContract`, :class:`PublisherContract`, :class:`PaymentGatewayContract`);
   adapters subclass them.
 - :mod:`carebook.testing.flows`: :class:`ServiceFlows`, the use cases end to end on a
-  storage, subclassed like the contracts.
+  storage, subclassed like the contracts (its holds, to the microsecond of their expiry,
+  are in :mod:`~carebook.testing.hold_flows`).
 - :mod:`carebook.testing.clinic`: the one clinic builder (a Carebook on a manual clock, its
   clinic set up through ``cb.admin``); :mod:`~carebook.testing.world`,
   :mod:`~carebook.testing.saga_world`, :mod:`~carebook.testing.walkin_world` and

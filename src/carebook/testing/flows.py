@@ -40,6 +40,7 @@ from carebook.scheduling import (
     BookAppointment,
     CancelAppointment,
 )
+from carebook.testing.hold_flows import HoldFlows
 from carebook.testing.world import DAY, T0, World, at, make_world
 
 __all__ = ["FlakyNotifier", "MakeWorld", "ServiceFlows", "booked_events"]
@@ -69,8 +70,9 @@ def booked_events(events: list[Event]) -> list[ev.AppointmentBooked]:
     return [e for e in events if isinstance(e, ev.AppointmentBooked)]
 
 
-class ServiceFlows:
-    """The use cases through a Carebook on the storage under test."""
+class ServiceFlows(HoldFlows):
+    """The use cases through a Carebook on the storage under test (with the holds of
+    :class:`~carebook.testing.hold_flows.HoldFlows`)."""
 
     @pytest.fixture
     def storage(self) -> Iterator[Storage]:

@@ -11,7 +11,14 @@ from carebook.builtin.memory.state import StagedChanges, owners
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
-from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.domain.scheduling.busy import (
+    PATIENT,
+    PRACTITIONER,
+    RESOURCE,
+    BusyInterval,
+    hold_blocks,
+    now_epoch,
+)
 from carebook.errors import ConflictError, SlotUnavailableError, StorageError
 
 __all__ = ["MemoryAppointments"]
@@ -103,7 +110,7 @@ class MemoryAppointments:
         now: pendulum.DateTime,
         exclude: uuid.UUID | None = None,
     ) -> list[BusyInterval]:
-        now_s = to_epoch(now)
+        now_s = now_epoch(now)
         staged = self._changes.appointments
         out: list[BusyInterval] = []
         owners = [
@@ -122,7 +129,7 @@ class MemoryAppointments:
                         continue
                     if exclude is not None and busy.appointment_id == exclude:
                         continue
-                    if expires is None or expires > now_s:
+                    if expires is None or hold_blocks(expires, now_s):
                         out.append(busy)
         for owner in owners:
             for staged_id in self._changes.by_owner.get(owner, ()):

@@ -13,9 +13,14 @@ from carebook.builtin.memory.timeline import Timeline
 from carebook.builtin.memory.walkins import WalkInTables
 from carebook.domain.events import Event
 from carebook.domain.ids import EventId
-from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
-from carebook.domain.scheduling.busy import PATIENT, PRACTITIONER, RESOURCE, BusyInterval
+from carebook.domain.scheduling.busy import (
+    PATIENT,
+    PRACTITIONER,
+    RESOURCE,
+    BusyInterval,
+    expiry_epoch,
+)
 from carebook.errors import StorageError
 
 __all__ = ["MemoryState", "Owner", "StagedChanges", "occupying", "owners"]
@@ -62,7 +67,7 @@ class MemoryState:
     def index(self, appointment: Appointment, *, remove: bool) -> None:
         start, end = appointment.occupied_epochs
         expires = appointment.hold_expires_at
-        expiry = None if expires is None else to_epoch(expires)
+        expiry = None if expires is None else expiry_epoch(expires)
         for kind, owner_id in owners(appointment):
             timeline = self.timelines.setdefault((kind, owner_id), Timeline())
             busy = BusyInterval(kind, owner_id, start, end, appointment.id)

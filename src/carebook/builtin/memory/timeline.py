@@ -9,7 +9,8 @@ from carebook.domain.scheduling.busy import BusyInterval
 __all__ = ["Timeline"]
 
 Entry = tuple[int, int, int, BusyInterval, int | None]
-"""``(start, end, appointment_id.int, busy_interval, hold_expiry_epoch_or_None)``."""
+"""``(start, end, appointment_id.int, busy_interval, hold_expiry_epoch_or_None)``; the
+expiry is :func:`~carebook.domain.scheduling.busy.expiry_epoch` of the hold's."""
 
 
 class Timeline:

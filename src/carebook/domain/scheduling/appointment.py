@@ -27,6 +27,7 @@ from carebook.domain.ids import (
     ServiceId,
 )
 from carebook.domain.instants import to_epoch
+from carebook.domain.scheduling.busy import expiry_epoch, hold_blocks, hold_expiry, now_epoch
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.domain.validators import to_tuple
 from carebook.errors import InvalidTransitionError, RuleRejectedError
@@ -116,6 +117,8 @@ class Appointment:
 
     ``start``/``end`` bound the service time; ``occupied_start``/``occupied_end`` add the
     buffers and are what may never overlap another active appointment.
+    ``hold_expires_at`` is a whole second: a finer one is rounded up (see
+    :func:`~carebook.domain.scheduling.busy.hold_expiry`).
     """
 
     id: AppointmentId
@@ -131,7 +134,7 @@ class Appointment:
     occupied_end: pendulum.DateTime
     status: AppointmentStatus
     created_at: pendulum.DateTime
-    hold_expires_at: pendulum.DateTime | None = None
+    hold_expires_at: pendulum.DateTime | None = attrs.field(default=None, converter=hold_expiry)
     session: TreatmentSession | None = None
     cancel_reason: str | None = None
     idempotency_key: str | None = None
@@ -144,7 +147,8 @@ class Appointment:
         if self.status not in OCCUPYING:
             return False
         if self.status is S.PROPOSED:
-            return self.hold_expires_at is not None and now < self.hold_expires_at
+            expires = self.hold_expires_at
+            return expires is not None and hold_blocks(expiry_epoch(expires), now_epoch(now))
         return True
 
     @property

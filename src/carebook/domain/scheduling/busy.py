@@ -1,11 +1,29 @@
-"""Busy time as the storage port hands it over: one flat list per search."""
+"""Busy time as the storage port hands it over: one flat list per search; and when a
+hold stops being busy time, the one comparison every storage and the aggregate use.
+
+Holds, to the microsecond (docs/guarantees.md, "Holds keep their slot until their expiry"):
+
+- A hold's expiry is a whole second: :func:`hold_expiry` rounds a finer one up, in the
+  holder's favour. ``Appointment`` applies it to ``hold_expires_at``, so the expiry it
+  reports (and announces in ``AppointmentHeld``) is exactly the one enforced.
+- Storages keep that expiry as :func:`expiry_epoch` and compare it with
+  :func:`now_epoch` of the caller's ``now`` by :func:`hold_blocks`: ``now < expiry``.
+  ``now`` rounds down, so for a whole-second expiry this is exact to the microsecond: a
+  hold expiring at 08:10:01 blocks at 08:10:00.999999 and is free at 08:10:01.
+  A SQL storage writes the same test as ``hold_expires_at > :now``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Final, NamedTuple
+
+import pendulum
+
+from carebook.domain.instants import epoch_ceil, to_epoch
 
 __all__ = [
     "PATIENT",
@@ -14,7 +32,11 @@ __all__ = [
     "BusyIndex",
     "BusyInterval",
     "Span",
+    "expiry_epoch",
+    "hold_blocks",
+    "hold_expiry",
     "index_busy",
+    "now_epoch",
     "owner_key",
 ]
 
@@ -72,3 +94,31 @@ def index_busy(busy: Iterable[BusyInterval], *, exclude: uuid.UUID | None = None
 def owner_key(kind: str, owner_id: uuid.UUID) -> tuple[str, int]:
     """The key of ``owner_id`` in a :data:`BusyIndex`."""
     return kind, owner_id.int
+
+
+# -- holds: the one comparison ------------------------------------------------------------
+
+
+def hold_expiry(expires_at: pendulum.DateTime | None) -> pendulum.DateTime | None:
+    """``expires_at`` rounded up to a whole second (None stays None): a hold is never
+    cut short, and its expiry is exactly what an epoch-second storage keeps."""
+    if expires_at is None or expires_at.microsecond == 0:
+        return expires_at
+    return expires_at + dt.timedelta(microseconds=1_000_000 - expires_at.microsecond)
+
+
+def expiry_epoch(expires_at: dt.datetime) -> int:
+    """The epoch second a storage keeps for a hold expiring at ``expires_at`` (rounded
+    up, like :func:`hold_expiry`)."""
+    return epoch_ceil(expires_at)
+
+
+def now_epoch(now: dt.datetime) -> int:
+    """The epoch second ``now`` is compared with a hold's expiry in (rounded down)."""
+    return to_epoch(now)
+
+
+def hold_blocks(expiry: int, now: int) -> bool:
+    """Whether a hold still blocks its time: ``expiry`` from :func:`expiry_epoch`, ``now``
+    from :func:`now_epoch`. Half-open: at its expiry a hold is free."""
+    return now < expiry

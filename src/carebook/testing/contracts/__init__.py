@@ -9,8 +9,8 @@ override its factory fixture; every test then runs against your implementation::
             yield MyNotifier(...)
 
 :class:`StorageContract` is the whole Storage port; its parts (calendar, appointments,
-transactions, messages, walk-ins, pricing, sagas) are also importable one by one, for an
-adapter that implements only some of them. The suites use only the Protocols in
+holds, transactions, messages, walk-ins, pricing, sagas) are also importable one by one,
+for an adapter that implements only some of them. The suites use only the Protocols in
 :mod:`carebook.ports`.
 """
 
@@ -21,6 +21,7 @@ from carebook.testing.contracts.publisher import PublisherContract
 from carebook.testing.contracts.storage import (
     AppointmentStorageContract,
     CalendarStorageContract,
+    HoldStorageContract,
     MessageStorageContract,
     PricingStorageContract,
     SagaStorageContract,
@@ -33,6 +34,7 @@ __all__ = [
     "AppointmentStorageContract",
     "CalendarStorageContract",
     "ClockContract",
+    "HoldStorageContract",
     "MessageStorageContract",
     "NotifierContract",
     "PaymentGatewayContract",

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
-from carebook.domain.scheduling.busy import BusyInterval
+from carebook.domain.scheduling.busy import BusyInterval, expiry_epoch, hold_blocks, now_epoch
 from carebook.errors import ConflictError, SlotUnavailableError, StorageError
 from carebook.serialization import dumps, loads
 from carebook_sqlalchemy.repositories.base import APPOINTMENTS, APPT_RESOURCES, Rows
@@ -30,7 +30,7 @@ def _blocks_time(appointment: Appointment) -> bool:
 
 
 def _epoch_or_none(value: pendulum.DateTime | None) -> int | None:
-    return None if value is None else to_epoch(value)
+    return None if value is None else expiry_epoch(value)
 
 
 @attrs.frozen
@@ -67,7 +67,7 @@ class AppointmentRepository:
         IMMEDIATE, the overlap is re-checked here, inside the transaction."""
         self._rows.require_write()
         start, end = appointment.occupied_epochs
-        epoch_now = to_epoch(now)
+        epoch_now = now_epoch(now)
         vetted = any(v.covers(appointment, start, end, epoch_now) for v in self._vetted)
         # What was vetted held before this write; the next write must look again.
         self._vetted.clear()
@@ -242,7 +242,7 @@ class AppointmentRepository:
         wanted = (bool(practitioner_ids), bool(patient_ids), bool(resource_ids))
         if not any(wanted):
             return []
-        epoch_now = to_epoch(now)
+        epoch_now = now_epoch(now)
         params = {
             "start": start,
             "end": end,
@@ -276,7 +276,7 @@ class AppointmentRepository:
                     busy.extend(new(BusyInterval, (kind, ident, s, e, None)) for s, e in pairs)
         else:
             for kind, owner, s, e, expires in rows:
-                if expires is None or expires > epoch_now:
+                if expires is None or hold_blocks(expires, epoch_now):
                     busy.append(new(BusyInterval, (kind, owners[owner], s, e, None)))
                 else:
                     expired = True
@@ -289,7 +289,7 @@ class AppointmentRepository:
             select(APPOINTMENTS.c.data)
             .where(
                 APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
-                APPOINTMENTS.c.hold_expires_at <= to_epoch(now),
+                APPOINTMENTS.c.hold_expires_at <= now_epoch(now),  # not busy.hold_blocks
             )
             .order_by(APPOINTMENTS.c.hold_expires_at, APPOINTMENTS.c.id)
             .limit(limit)
@@ -304,6 +304,8 @@ _BY_IDEMPOTENCY_KEY = select(APPOINTMENTS.c.data).where(
 )
 
 
+# Holds that no longer block (not busy.hold_blocks): ``:now`` is busy.now_epoch and the
+# hold_expires_at columns hold busy.expiry_epoch.
 _EXPIRED_OVERLAPPING = (
     APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
     APPOINTMENTS.c.blocks_time.is_(True),

@@ -59,6 +59,7 @@ def _busy_branch(
         ).where(*window)
     # A row per owner: its live spans as "start,end,start,end..." (a hold past its
     # expiry is left out of the text) and whether any such expired hold was seen.
+    # "Live" is busy.hold_blocks in SQL: ``:now`` is busy.now_epoch, the column expiry_epoch.
     live = or_(c.hold_expires_at.is_(None), c.hold_expires_at > bindparam("now"))
     span = cast(c.occupied_start, String) + "," + cast(c.occupied_end, String)
     concat = func.string_agg if shape.arrays else func.group_concat

@@ -16,6 +16,8 @@ class each, for an adapter that wants to run one part alone:
   (:mod:`~carebook.testing.contracts.storage.calendar`);
 - :class:`AppointmentStorageContract`: appointments, busy time and the no-overlap
   guarantee (:mod:`~carebook.testing.contracts.storage.appointments`);
+- :class:`HoldStorageContract`: a hold blocks its time until its expiry, to the
+  microsecond, in every read and write (:mod:`~carebook.testing.contracts.storage.holds`);
 - :class:`TransactionStorageContract`: units of work and concurrent writers
   (:mod:`~carebook.testing.contracts.storage.transactions`);
 - :class:`MessageStorageContract`: the outbox and the inbox
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 from carebook.testing.contracts.storage.appointments import AppointmentStorageContract
 from carebook.testing.contracts.storage.calendar import CalendarStorageContract
+from carebook.testing.contracts.storage.holds import HoldStorageContract
 from carebook.testing.contracts.storage.messages import MessageStorageContract
 from carebook.testing.contracts.storage.pricing import PricingStorageContract
 from carebook.testing.contracts.storage.sagas import SagaStorageContract
@@ -43,6 +46,7 @@ from carebook.testing.contracts.storage.walkins import WalkInStorageContract
 __all__ = [
     "AppointmentStorageContract",
     "CalendarStorageContract",
+    "HoldStorageContract",
     "MessageStorageContract",
     "PricingStorageContract",
     "SagaStorageContract",
@@ -55,14 +59,16 @@ __all__ = [
 class StorageContract(
     CalendarStorageContract,
     AppointmentStorageContract,
+    HoldStorageContract,
     TransactionStorageContract,
     MessageStorageContract,
     WalkInStorageContract,
     PricingStorageContract,
     SagaStorageContract,
 ):
-    """The whole Storage contract: calendar, patients, appointments and busy time, units of
-    work and concurrent writers, outbox, inbox, walk-ins, pricing and sagas.
+    """The whole Storage contract: calendar, patients, appointments, busy time and hold
+    expiry, units of work and concurrent writers, outbox, inbox, walk-ins, pricing and
+    sagas.
 
     Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
     close it afterwards); nothing else is needed to run every part.
