@@ -7,10 +7,13 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
+import pendulum
+
 from carebook.builtin.memory.pricing import PricingTables
 from carebook.builtin.memory.sagas import SagaTables
 from carebook.builtin.memory.timeline import Timeline
 from carebook.builtin.memory.walkins import WalkInTables
+from carebook.domain.delivery import Delivery
 from carebook.domain.events import Event
 from carebook.domain.ids import EventId
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
@@ -60,6 +63,8 @@ class MemoryState:
         self.timelines: dict[Owner, Timeline] = {}
         self.outbox: OrderedDict[EventId, Event] = OrderedDict()
         self.inbox: set[tuple[str, EventId]] = set()
+        self.deferred: dict[EventId, pendulum.DateTime] = {}
+        self.deliveries: dict[tuple[EventId, str], Delivery] = {}
         self.walkins = WalkInTables()
         self.pricing = PricingTables()
         self.sagas = SagaTables()
@@ -103,6 +108,8 @@ class StagedChanges:
         self.events: list[Event] = []
         self.dispatched: set[EventId] = set()
         self.inbox: set[tuple[str, EventId]] = set()
+        self.deferred: dict[EventId, pendulum.DateTime] = {}
+        self.deliveries: dict[tuple[EventId, str], Delivery] = {}
 
     def require_write(self) -> None:
         """Refuse a write in a read-only unit of work."""
@@ -144,3 +151,5 @@ class StagedChanges:
         self.events.clear()
         self.dispatched.clear()
         self.inbox.clear()
+        self.deferred.clear()
+        self.deliveries.clear()
