@@ -172,6 +172,11 @@ class Outbox(Protocol):
         consumer's retry). Kept to the microsecond."""
         ...
 
+    def reopen(self, event_ids: Collection[EventId], at: pendulum.DateTime) -> None:
+        """Make dispatched events undispatched again, in their original place, due at
+        ``at`` (an administrator retrying a dead letter). Unknown ids are ignored."""
+        ...
+
 
 class Inbox(Protocol):
     """Which consumer has already handled which event (for at-least-once delivery)."""

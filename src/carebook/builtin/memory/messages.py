@@ -54,6 +54,10 @@ class MemoryOutbox:
         self._changes.require_write()
         self._changes.deferred[event_id] = until
 
+    def reopen(self, event_ids: Collection[EventId], at: pendulum.DateTime) -> None:
+        self._changes.require_write()
+        self._changes.reopened.update(dict.fromkeys(event_ids, at))
+
 
 class MemoryInbox:
     """``uow.inbox`` of the memory storage."""

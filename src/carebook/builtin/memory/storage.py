@@ -87,12 +87,7 @@ class MemoryUnitOfWork:
                 state.by_patient.setdefault(new.patient_id, set()).add(ident)
                 if new.idempotency_key is not None:
                     state.idempotency[new.idempotency_key] = ident
-            for event in changes.events:
-                state.outbox[event.event_id] = event
-            state.deferred.update(changes.deferred)
-            for event_id in changes.dispatched:
-                state.outbox.pop(event_id, None)
-                state.deferred.pop(event_id, None)
+            state.apply_outbox(changes)
             state.inbox |= changes.inbox
             state.deliveries.update(changes.deliveries)
             self.walkins.apply()

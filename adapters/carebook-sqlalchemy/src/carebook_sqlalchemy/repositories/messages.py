@@ -104,6 +104,15 @@ class OutboxRepository:
             update(OUTBOX).where(OUTBOX.c.event_id == event_id).values(due_at=_micros(until))
         )
 
+    def reopen(self, event_ids: Collection[EventId], at: pendulum.DateTime) -> None:
+        self._rows.require_write()
+        if event_ids:
+            self._conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.event_id.in_(list(event_ids)))
+                .values(dispatched_at=None, due_at=_micros(at))
+            )
+
 
 class InboxRepository:
     """``uow.inbox``: which consumer handled which event."""

@@ -158,6 +158,24 @@ class DeliveryStorageContract(StorageContractBase):
         with storage.unit_of_work() as uow:
             assert uow.outbox.due(NOW) == [event]
 
+    def test_reopened_events_are_pending_again_in_their_place_and_due_at_their_time(
+        self, storage: Storage
+    ) -> None:
+        events = b.one_event_of_each_type()[:3]
+        self.append(storage, *events)
+        ids = [e.event_id for e in events]
+        with storage.unit_of_work(write=True) as uow:
+            uow.outbox.mark_dispatched(ids[:2])
+            uow.commit()
+        assert self.pending(storage) == events[2:]
+        with storage.unit_of_work(write=True) as uow:
+            uow.outbox.reopen([ids[0], EventId(uuid.uuid4())], LATER)
+            uow.commit()
+        assert self.pending(storage) == [events[0], events[2]]
+        with storage.unit_of_work() as uow:
+            assert uow.outbox.due(NOW) == [events[2]]
+            assert uow.outbox.due(LATER) == [events[0], events[2]]
+
     # -- organisations ---------------------------------------------------------------------
     def test_organisation_ids_lists_every_organisation_in_id_order_a_page_at_a_time(
         self, storage: Storage
