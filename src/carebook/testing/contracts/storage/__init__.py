@@ -72,8 +72,8 @@ class StorageContract(
     SagaStorageContract,
 ):
     """The whole Storage contract: calendar, patients, appointments, busy time and hold
-    expiry, units of work and concurrent writers, outbox, inbox, delivery states, walk-ins, pricing and
-    sagas.
+    expiry, units of work and concurrent writers, outbox, inbox, delivery states, walk-ins,
+    pricing and sagas.
 
     Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
     close it afterwards); nothing else is needed to run every part.

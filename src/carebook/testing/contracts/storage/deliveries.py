@@ -27,10 +27,12 @@ def claimed(event_id: EventId, consumer: str, now: pendulum.DateTime = NOW) -> D
     return Delivery.new(event_id, consumer, now).claimed(now, "claim-1", POLICY)
 
 
-def dead(event_id: EventId, consumer: str) -> Delivery:
-    first = claimed(event_id, consumer).failed(NOW, "claim-1", "E: one", POLICY, 0.5)
-    second = first.claimed(LATER, "claim-2", POLICY)
-    return second.failed(LATER, "claim-2", "E: two", POLICY, 0.5)
+def dead(event_id: EventId, consumer: str) -> list[Delivery]:
+    """Every version of a delivery that fails twice (the last one is dead)."""
+    first = claimed(event_id, consumer)
+    failed = first.failed(NOW, "claim-1", "E: one", POLICY, 0.5)
+    second = failed.claimed(LATER, "claim-2", POLICY)
+    return [first, failed, second, second.failed(LATER, "claim-2", "E: two", POLICY, 0.5)]
 
 
 class DeliveryStorageContract(StorageContractBase):
@@ -66,9 +68,7 @@ class DeliveryStorageContract(StorageContractBase):
         assert self.states(storage, event_id) == {(event_id, "publisher"): done}
         assert done.status is DeliveryStatus.DELIVERED
 
-    def test_for_events_returns_only_the_deliveries_of_those_events(
-        self, storage: Storage
-    ) -> None:
+    def test_for_events_returns_only_the_deliveries_of_those_events(self, storage: Storage) -> None:
         one, two, other = (EventId(uuid.uuid4()) for _ in range(3))
         rows = [
             claimed(one, "publisher"),
@@ -107,13 +107,15 @@ class DeliveryStorageContract(StorageContractBase):
             assert [d.consumer for d in uow.deliveries.for_events([event_id])] == ["publisher"]
         assert self.states(storage, event_id) == {}
 
-    def test_dead_letters_are_listed_in_key_order_a_page_at_a_time(
-        self, storage: Storage
-    ) -> None:
+    def test_dead_letters_are_listed_in_key_order_a_page_at_a_time(self, storage: Storage) -> None:
         ids = sorted((EventId(uuid.uuid4()) for _ in range(3)), key=str)
-        letters = [dead(ids[0], "notifier:b"), dead(ids[0], "publisher"), dead(ids[2], "a")]
-        self.put(storage, *letters, claimed(ids[1], "publisher"))
-        self.put(storage, claimed(ids[2], "b").succeeded(NOW))
+        chains = [dead(ids[0], "notifier:b"), dead(ids[0], "publisher"), dead(ids[2], "a")]
+        for step in zip(*chains, strict=True):
+            self.put(storage, *step)
+        letters = [chain[-1] for chain in chains]
+        done = claimed(ids[2], "b")
+        self.put(storage, claimed(ids[1], "publisher"), done)
+        self.put(storage, done.succeeded(NOW))
 
         def read(uow: UnitOfWork) -> list[Delivery]:
             return uow.deliveries.dead(10)
