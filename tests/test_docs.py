@@ -39,6 +39,7 @@ EXPECTED_PAGES = {
     "walk-ins.md",
     "pricing-and-payments.md",
     "booking-saga.md",
+    "operations.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

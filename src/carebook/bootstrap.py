@@ -10,12 +10,15 @@ import pluggy
 from attrs import frozen
 
 from carebook.app import Carebook
+from carebook.domain.actors import Actor
+from carebook.domain.delivery import RetryPolicy
 from carebook.domain.events import Event
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
 from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
 from carebook.services.admin.calendar import CalendarAdmin
 from carebook.services.admin.pricing import PricingAdmin
+from carebook.services.background import PendingWork
 from carebook.services.booking.service import Booking
 from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher, Events, Subscriber
@@ -62,8 +65,11 @@ def _names(value: Any) -> tuple[str, ...]:
 class CarebookConfig:
     """Which adapters to use, by registered name, and their options.
 
-    ``dispatch="inline"`` delivers events right after each command commits;
-    ``"manual"`` leaves it to the host app calling ``cb.events.dispatch()``.
+    ``dispatch="inline"`` delivers events right after each command commits (after the
+    commit, in the caller's thread); ``"manual"`` leaves it to the host app calling
+    ``cb.events.dispatch()`` or ``cb.events.run_pending()``. ``delivery_options`` set
+    the retry rule (:class:`~carebook.domain.delivery.RetryPolicy`: ``max_attempts``,
+    ``base_delay_seconds``, ``max_delay_seconds``, ``lease_seconds``).
     ``saga_options`` configure the booking saga (:class:`SagaSettings`:
     ``payment_timeout_minutes``, ``confirm_grace_minutes``, ``webhook_secret``,
     ``webhook_tolerance``).
@@ -82,6 +88,7 @@ class CarebookConfig:
     dispatch: str = "inline"
     name: str = "carebook"
     saga_options: Mapping[str, Any] = attrs.field(factory=dict)
+    delivery_options: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.dispatch not in ("inline", "manual"):
@@ -132,6 +139,7 @@ def bootstrap(
             config.payment_gateway, config.payment_gateway_options
         )
     inline = config.dispatch == "inline"
+    policy = RetryPolicy.from_options(config.delivery_options)
 
     def drain() -> None:
         """Inline dispatch: drain the outbox after each command commits."""
@@ -157,22 +165,30 @@ def bootstrap(
         )
     )
     # After the publisher, every delivered event goes to these, in this order; then
-    # to the notifiers.
-    subscribers: tuple[Subscriber, ...] = (
-        _HookObserver(pm.hook, _EventContext(config.name)),  # plugins' carebook_on_event
-        sagas.handle_event,  # a saga event nudges its saga on
+    # to the notifiers. The names key their deliveries: never rename one.
+    subscribers: dict[str, Subscriber] = {
+        "hooks": _HookObserver(pm.hook, _EventContext(config.name)),  # carebook_on_event
+        "sagas": sagas.handle_event,  # a saga event nudges its saga on
+    }
+    dispatcher = Dispatcher(storage, clock, publisher, notifiers, subscribers, policy=policy)
+    lifecycle, walkins = Lifecycle(deps), WalkIns(deps)
+    jobs = PendingWork(
+        storage,
+        expire_holds=lambda: lifecycle.expire_holds(Actor.system()),
+        resume_sagas=sagas.resume,
+        sweep=lambda organisation_id: walkins.sweep(Actor.system(), organisation_id).no_shows,
+        dispatch=dispatcher.run,
     )
-    dispatcher = Dispatcher(storage, publisher, notifiers, subscribers)
     return Carebook(
         booking=Booking(deps),
-        lifecycle=Lifecycle(deps),
+        lifecycle=lifecycle,
         queries=Queries(deps),
         sagas=sagas,
-        walkins=WalkIns(deps),
+        walkins=walkins,
         staffing=Staffing(deps),
         admin=CalendarAdmin(deps),
         pricing=PricingAdmin(deps),
-        events=Events(storage, dispatcher),
+        events=Events(storage, clock, dispatcher, jobs),
         storage=storage,
         clock=clock,
         notifiers=dict(notifiers),

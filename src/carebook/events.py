@@ -2,8 +2,13 @@
 notifiers receive. Every event carries ids and a correlation id, never patient data nor
 anything a patient attribute can be inferred from. The saga's discount-quota steps
 (:data:`TIMELINE_ONLY_EVENT_TYPES`) stay on the saga's timeline and never reach them.
+
+Also here: each event's per-consumer :class:`Delivery` (its :class:`DeliveryStatus`, the
+:class:`RetryPolicy` of ``CarebookConfig.delivery_options``) and the
+:class:`PendingReport` of ``cb.events.run_pending()`` (docs/operations.md).
 """
 
+from carebook.domain.delivery import Delivery, DeliveryStatus, RetryPolicy
 from carebook.domain.events import (
     EVENT_TYPES,
     SAGA_EVENT_TYPES,
@@ -35,6 +40,7 @@ from carebook.domain.events import (
     WaitTimeChanged,
     leaves_core,
 )
+from carebook.services.background import PendingReport
 
 __all__ = [
     "EVENT_TYPES",
@@ -52,6 +58,8 @@ __all__ = [
     "CalendarChanged",
     "CompensationFailed",
     "CompensationTriggered",
+    "Delivery",
+    "DeliveryStatus",
     "DiscountQuotaReleased",
     "DiscountQuotaReserved",
     "Event",
@@ -61,7 +69,9 @@ __all__ = [
     "PaymentCompleted",
     "PaymentFailed",
     "PaymentRefunded",
+    "PendingReport",
     "PricingCalculated",
+    "RetryPolicy",
     "SessionCompleted",
     "SessionStarted",
     "WaitTimeChanged",

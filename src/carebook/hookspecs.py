@@ -94,7 +94,8 @@ def carebook_on_event(event: Event, context: EventContext) -> None:
 
     Called after commit, at least once per event: an observer with side effects must
     be idempotent (``event.event_id`` is unique). An exception is logged and the event
-    is delivered again on the next dispatch.
+    is delivered to the observers again after a backoff (dead-lettered after the last
+    attempt); the event's other consumers are not held back.
     """
 
 

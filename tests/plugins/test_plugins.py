@@ -36,6 +36,7 @@ from carebook.builtin.clocks import ManualClock, SystemClock
 from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
+from carebook.domain.delivery import RetryPolicy
 from carebook.domain.ids import EventId
 from carebook.domain.notifications import Notification
 from carebook.domain.payments.payment import PaymentIntent
@@ -532,7 +533,7 @@ class FlakyObserver:
             raise RuntimeError("observer is down")
 
 
-def test_a_failing_observer_gets_the_event_again_on_the_next_dispatch(
+def test_a_failing_observer_gets_the_event_again_once_its_backoff_passed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     observer = FlakyObserver()
@@ -547,6 +548,9 @@ def test_a_failing_observer_gets_the_event_again_on_the_next_dispatch(
     assert "RuntimeError" in caplog.text
     assert str(pending.event_id) in caplog.text
 
+    assert cb.events.dispatch() == 0, "not before its backoff"
+    assert isinstance(cb.clock, ManualClock)
+    cb.clock.advance(seconds=RetryPolicy().base_delay_seconds)
     assert cb.events.dispatch() == 1
     assert observer.attempts == [pending.event_id, pending.event_id]
     assert cb.events.pending() == []

@@ -1,5 +1,6 @@
-"""Event dispatch after commit: inline and manual delivery, redelivery after a failing
-consumer without duplicate notifications, pluggy observers, id-only notifications.
+"""Event dispatch after commit: inline and manual delivery, redelivery of a failing
+consumer after its backoff without duplicate notifications, pluggy observers, id-only
+notifications. Dead letters, admin retries and run_pending: test_deliveries.py.
 
 The flows every storage runs (inline and manual dispatch, a notifier failing
 after another sent) are written once in :mod:`carebook.testing.flows`;
@@ -18,6 +19,7 @@ from carebook import Actor, Event, hookimpl
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain import events as ev
+from carebook.domain.delivery import RetryPolicy
 from carebook.plugins import make_plugin_manager
 from carebook.scheduling import AppointmentStatus, CancelAppointment
 from carebook.testing.flows import booked_events
@@ -75,7 +77,7 @@ def test_manual_dispatch_delivers_in_batches_beyond_one_hundred_events() -> None
 # --- failures and redelivery ----------------------------------------------------------------
 
 
-def test_a_failing_subscriber_leaves_the_event_pending_and_the_next_dispatch_delivers_it() -> None:
+def test_a_failing_consumer_alone_is_retried_once_its_backoff_has_passed() -> None:
     w = make_world()
     publisher = w.cb.publisher
     assert isinstance(publisher, InProcessPublisher)
@@ -90,8 +92,10 @@ def test_a_failing_subscriber_leaves_the_event_pending_and_the_next_dispatch_del
     assert w.cb.queries.get_appointment(Actor.system(), booked.id) == booked
     (pending,) = w.cb.events.pending()
     assert isinstance(pending, ev.AppointmentBooked)
-    assert w.sent == []
+    assert [n.event_id for n in w.sent] == [pending.event_id], "the notifier was not held back"
+    assert w.cb.events.dispatch() == 0, "the publisher waits for its backoff"
 
+    w.clock.advance(seconds=RetryPolicy().base_delay_seconds)
     assert w.cb.events.dispatch() == 1
 
     assert [e.event_id for e in flaky.seen] == [pending.event_id]
@@ -118,6 +122,7 @@ def test_a_failing_event_does_not_hold_back_later_events() -> None:
     (left,) = w.cb.events.pending()
     assert isinstance(left, ev.AppointmentBooked)
     assert cancelled.status is AppointmentStatus.CANCELLED
+    w.clock.advance(minutes=1)
     assert w.cb.events.dispatch() == 1
     assert w.cb.events.pending() == []
 
@@ -173,7 +178,7 @@ def test_a_plugin_observer_receives_every_event_with_the_carebook_name() -> None
     assert set(observer.contexts) == {"north-clinic"}
 
 
-def test_a_failing_plugin_observer_sees_the_event_again_on_the_next_dispatch() -> None:
+def test_a_failing_plugin_observer_sees_the_event_again_after_its_backoff() -> None:
     observer = Observer(fail_first=ev.AppointmentBooked)
     pm = make_plugin_manager(autoload=False, plugins=[observer])
     w = make_world(plugin_manager=pm)
@@ -182,6 +187,8 @@ def test_a_failing_plugin_observer_sees_the_event_again_on_the_next_dispatch() -
 
     assert booked_events(observer.events) == []
     assert len(w.cb.events.pending()) == 1
+    assert len(w.sent) == 1, "the notifier did not wait for the observer"
+    w.clock.advance(minutes=1)
     assert w.cb.events.dispatch() == 1
     assert [e.appointment_id for e in booked_events(observer.events)] == [booked.id]
     assert len(w.sent) == 1

@@ -45,7 +45,12 @@ class LoggingNotifier:
             notification.recipient_id,
             notification.appointment_id,
             notification.event_id,
-            extra={"correlation_id": notification.correlation_id},
+            extra={
+                "correlation_id": notification.correlation_id,
+                "event_id": str(notification.event_id),
+                "appointment_id": str(notification.appointment_id),
+                "idempotency_key": notification.idempotency_key,
+            },
         )
 
     @classmethod

@@ -29,3 +29,10 @@ class Notification:
     event_id: EventId
     correlation_id: str
     locale: str = "en"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt to send this notification (event, kind, role): a
+        channel that can deduplicate should pass it on, so that a send repeated after a
+        crash reaches the recipient once."""
+        return f"{self.event_id}:{self.kind}:{self.recipient_role}"

@@ -2,7 +2,8 @@
 module per port family.
 
 - :mod:`carebook.ports.storage`: :class:`Storage`, :class:`UnitOfWork`, the calendar,
-  patient and appointment repositories, :class:`Outbox`, :class:`Inbox`
+  patient and appointment repositories, :class:`Outbox`, :class:`Inbox`,
+  :class:`DeliveryRepository`
 - :mod:`carebook.ports.walkins`: :class:`WalkInRepository`
 - :mod:`carebook.ports.pricing`: :class:`PricingRepository`
 - :mod:`carebook.ports.sagas`: :class:`SagaRepository`
@@ -26,6 +27,7 @@ from carebook.ports.sagas import SagaRepository
 from carebook.ports.storage import (
     AppointmentRepository,
     CalendarRepository,
+    DeliveryRepository,
     Inbox,
     Outbox,
     PatientRepository,
@@ -38,6 +40,7 @@ __all__ = [
     "AppointmentRepository",
     "CalendarRepository",
     "Clock",
+    "DeliveryRepository",
     "EventPublisher",
     "Inbox",
     "Notifier",

@@ -1,7 +1,8 @@
 """The storage port: :class:`Storage` hands out units of work; a :class:`UnitOfWork` is
 one transaction over the repositories (calendar, patients, appointments), the
-:class:`Outbox` and the :class:`Inbox`, and the feature repositories of
-:mod:`carebook.ports.walkins`, :mod:`carebook.ports.pricing` and :mod:`carebook.ports.sagas`.
+:class:`Outbox`, the :class:`Inbox` and the :class:`DeliveryRepository`, and the feature
+repositories of :mod:`carebook.ports.walkins`, :mod:`carebook.ports.pricing` and
+:mod:`carebook.ports.sagas`.
 
 Every implementation runs :class:`carebook.testing.contracts.StorageContract`. Adapters
 translate their own failures into :class:`carebook.errors.StorageError` and conflicts into
@@ -17,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import pendulum
 
+from carebook.domain.delivery import Delivery
 from carebook.domain.events import Event
 from carebook.domain.ids import (
     AppointmentId,
@@ -46,6 +48,7 @@ from carebook.ports.walkins import WalkInRepository
 __all__ = [
     "AppointmentRepository",
     "CalendarRepository",
+    "DeliveryRepository",
     "Inbox",
     "Outbox",
     "PatientRepository",
@@ -70,6 +73,13 @@ class CalendarRepository(Protocol):
 
     def load(self, organisation_id: OrganisationId) -> ClinicCalendar | None:
         """The whole calendar of one organisation, in a constant number of queries."""
+        ...
+
+    def organisation_ids(
+        self, after: OrganisationId | None = None, limit: int = 100
+    ) -> list[OrganisationId]:
+        """Every organisation's id in ascending UUID order (``uuid.UUID`` ordering),
+        ``limit`` at a time, starting after ``after``: how background work visits them."""
         ...
 
 
@@ -151,12 +161,50 @@ class Outbox(Protocol):
 
     def mark_dispatched(self, event_ids: Collection[EventId]) -> None: ...
 
+    def due(self, now: pendulum.DateTime, limit: int = 100) -> list[Event]:
+        """Undispatched events that are due at ``now``, oldest first: every event not
+        deferred, and those deferred to ``now`` or earlier. Events deferred to later are
+        skipped, so they never hold back the ones behind them."""
+        ...
+
+    def defer(self, event_id: EventId, until: pendulum.DateTime) -> None:
+        """Leave an undispatched event out of :meth:`due` until ``until`` (its next
+        consumer's retry). Kept to the microsecond."""
+        ...
+
+    def reopen(self, event_ids: Collection[EventId], at: pendulum.DateTime) -> None:
+        """Make dispatched events undispatched again, in their original place, due at
+        ``at`` (an administrator retrying a dead letter). Unknown ids are ignored."""
+        ...
+
 
 class Inbox(Protocol):
     """Which consumer has already handled which event (for at-least-once delivery)."""
 
     def record(self, consumer: str, event_id: EventId) -> bool:
         """Remember the pair; False if it was already recorded (skip the side effect)."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """Per-consumer delivery state of outbox events (see :mod:`carebook.domain.delivery`).
+
+    A delivery is keyed by ``(event_id, consumer)`` and stored with its ``version``: a
+    delivery of version 1 is inserted, a later one replaces the stored ``version - 1``.
+    """
+
+    def for_events(self, event_ids: Collection[EventId]) -> list[Delivery]:
+        """Every stored delivery of these events, in no particular order."""
+        ...
+
+    def put(self, deliveries: Sequence[Delivery]) -> None:
+        """Store each delivery; ConflictError if one exists already (version 1) or its
+        stored version is not ``version - 1`` (another dispatcher moved it first)."""
+        ...
+
+    def dead(self, limit: int = 100, after: tuple[EventId, str] | None = None) -> list[Delivery]:
+        """Dead deliveries, ordered by ``(str(event_id), consumer)``, ``limit`` at a
+        time, starting after the key ``after``."""
         ...
 
 
@@ -173,6 +221,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def inbox(self) -> Inbox: ...
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
     @property
     def walkins(self) -> WalkInRepository: ...
     @property

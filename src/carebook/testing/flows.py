@@ -30,6 +30,7 @@ import pytest
 from carebook import Actor, IdempotencyConflictError, Interval, RuleRejectedError
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.domain import events as ev
+from carebook.domain.delivery import RetryPolicy
 from carebook.domain.events import Event
 from carebook.domain.notifications import Notification
 from carebook.domain.scheduling.appointment import SessionStatus
@@ -373,7 +374,9 @@ class ServiceFlows(HoldFlows):
         assert [n.appointment_id for n in first.sent] == [booked.id]
         assert second.sent == []
         assert len(w.cb.events.pending()) == 1
+        assert w.cb.events.dispatch() == 0, "the failed send waits for its backoff"
 
+        w.clock.advance(seconds=RetryPolicy().base_delay_seconds)
         assert w.cb.events.dispatch() == 1
 
         assert [n.appointment_id for n in first.sent] == [booked.id]  # not sent again

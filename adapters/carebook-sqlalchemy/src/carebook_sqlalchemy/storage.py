@@ -16,6 +16,7 @@ from carebook_sqlalchemy.repositories import (
     AppointmentRepository,
     CalendarCache,
     CalendarRepository,
+    DeliveryRepository,
     InboxRepository,
     OutboxRepository,
     PatientRepository,
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
     appointments: AppointmentRepository
     outbox: OutboxRepository
     inbox: InboxRepository
+    deliveries: DeliveryRepository
     walkins: WalkInRepository
     pricing: PricingRepository
     sagas: SagaRepository
@@ -86,7 +88,7 @@ class SqlUnitOfWork:
             raise self._storage.error(exc) from None
         repos = Repositories(self._conn, write=self._write, cache=self._storage.calendars)
         where, secret = self._storage.display_url, self._storage.secret
-        for name in ("calendar", "patients", "appointments", "outbox", "inbox"):
+        for name in ("calendar", "patients", "appointments", "outbox", "inbox", "deliveries"):
             setattr(self, name, _Translating(getattr(repos, name), where, secret))
         walkins = WalkInRepository(self._conn, write=self._write)
         self.walkins = _Translating(walkins, where, secret)  # type: ignore[assignment]

@@ -41,6 +41,15 @@ class MemoryCalendar:
     def save_organisation(self, organisation: Organisation) -> None:
         self._changes.put("organisation", organisation.id, organisation)
 
+    def organisation_ids(
+        self, after: OrganisationId | None = None, limit: int = 100
+    ) -> list[OrganisationId]:
+        with self._changes.state.lock:
+            ids = set(self._changes.state.tables["organisation"])
+        ids |= set(self._changes.rows.get("organisation", {}))
+        ordered = sorted(i for i in ids if after is None or i > after)
+        return [OrganisationId(i) for i in ordered[:limit]]
+
     def get_location(self, location_id: LocationId) -> Location | None:
         found: Location | None = self._changes.get("location", location_id)
         return found

@@ -7,10 +7,13 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
+import pendulum
+
 from carebook.builtin.memory.pricing import PricingTables
 from carebook.builtin.memory.sagas import SagaTables
 from carebook.builtin.memory.timeline import Timeline
 from carebook.builtin.memory.walkins import WalkInTables
+from carebook.domain.delivery import Delivery
 from carebook.domain.events import Event
 from carebook.domain.ids import EventId
 from carebook.domain.scheduling.appointment import Appointment, AppointmentStatus
@@ -60,9 +63,33 @@ class MemoryState:
         self.timelines: dict[Owner, Timeline] = {}
         self.outbox: OrderedDict[EventId, Event] = OrderedDict()
         self.inbox: set[tuple[str, EventId]] = set()
+        self.deferred: dict[EventId, pendulum.DateTime] = {}
+        self.positions: dict[EventId, int] = {}
+        self.done: dict[EventId, Event] = {}
+        self.deliveries: dict[tuple[EventId, str], Delivery] = {}
         self.walkins = WalkInTables()
         self.pricing = PricingTables()
         self.sagas = SagaTables()
+
+    def apply_outbox(self, changes: StagedChanges) -> None:
+        """Commit one unit of work's outbox changes: appended, deferred, dispatched
+        (kept aside, for a reopen) and reopened events."""
+        for event in changes.events:
+            self.outbox[event.event_id] = event
+            self.positions[event.event_id] = len(self.positions)
+        self.deferred.update(changes.deferred)
+        for event_id in changes.dispatched:
+            if event_id in self.outbox:
+                self.done[event_id] = self.outbox.pop(event_id)
+            self.deferred.pop(event_id, None)
+        if changes.reopened:
+            for event_id, at in changes.reopened.items():
+                if event_id in self.done:
+                    self.outbox[event_id] = self.done.pop(event_id)
+                if event_id in self.outbox:
+                    self.deferred[event_id] = at
+            ordered = sorted(self.outbox.items(), key=lambda item: self.positions[item[0]])
+            self.outbox = OrderedDict(ordered)
 
     def index(self, appointment: Appointment, *, remove: bool) -> None:
         start, end = appointment.occupied_epochs
@@ -103,6 +130,9 @@ class StagedChanges:
         self.events: list[Event] = []
         self.dispatched: set[EventId] = set()
         self.inbox: set[tuple[str, EventId]] = set()
+        self.deferred: dict[EventId, pendulum.DateTime] = {}
+        self.reopened: dict[EventId, pendulum.DateTime] = {}
+        self.deliveries: dict[tuple[EventId, str], Delivery] = {}
 
     def require_write(self) -> None:
         """Refuse a write in a read-only unit of work."""
@@ -144,3 +174,6 @@ class StagedChanges:
         self.events.clear()
         self.dispatched.clear()
         self.inbox.clear()
+        self.deferred.clear()
+        self.reopened.clear()
+        self.deliveries.clear()

@@ -6,7 +6,7 @@ is left without committing changes nothing. Readers see committed state.
 
 The committed state and a unit of work's staged changes are in :mod:`.state`; the
 repositories over them in :mod:`.calendar`, :mod:`.appointments`, :mod:`.messages`
-(outbox and inbox), :mod:`.walkins`, :mod:`.pricing` and :mod:`.sagas`.
+(outbox, inbox and deliveries), :mod:`.walkins`, :mod:`.pricing` and :mod:`.sagas`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from carebook.builtin.memory.appointments import MemoryAppointments
 from carebook.builtin.memory.calendar import MemoryCalendar, MemoryPatients
-from carebook.builtin.memory.messages import MemoryInbox, MemoryOutbox
+from carebook.builtin.memory.messages import MemoryDeliveries, MemoryInbox, MemoryOutbox
 from carebook.builtin.memory.pricing import MemoryPricing
 from carebook.builtin.memory.sagas import MemorySagas
 from carebook.builtin.memory.state import MemoryState, StagedChanges, occupying
@@ -39,6 +39,7 @@ class MemoryUnitOfWork:
         self.appointments = MemoryAppointments(changes)
         self.outbox = MemoryOutbox(changes)
         self.inbox = MemoryInbox(changes)
+        self.deliveries = MemoryDeliveries(changes)
         self.walkins = MemoryWalkIns(state.walkins, state.lock, changes.require_write)
         self.pricing = MemoryPricing(state.pricing, state.lock, changes.require_write)
         self.sagas = MemorySagas(state.sagas, state.lock, changes.require_write)
@@ -86,11 +87,9 @@ class MemoryUnitOfWork:
                 state.by_patient.setdefault(new.patient_id, set()).add(ident)
                 if new.idempotency_key is not None:
                     state.idempotency[new.idempotency_key] = ident
-            for event in changes.events:
-                state.outbox[event.event_id] = event
-            for event_id in changes.dispatched:
-                state.outbox.pop(event_id, None)
+            state.apply_outbox(changes)
             state.inbox |= changes.inbox
+            state.deliveries.update(changes.deliveries)
             self.walkins.apply()
             self.pricing.apply()
             self.sagas.apply()

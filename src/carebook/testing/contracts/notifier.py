@@ -1,4 +1,5 @@
-"""The Notifier contract: ``send`` accepts any notification and logs no patient data."""
+"""The Notifier contract: ``send`` accepts any notification, tolerates a repeated send
+(with the same ``idempotency_key``) and logs no patient data."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import ClassVar
 
+import attrs
 import pytest
 
 from carebook.domain.ids import AppointmentId, EventId
@@ -70,6 +72,16 @@ class NotifierContract:
         notification = make_notification()
         notifier.send(notification)
         notifier.send(notification)
+
+    def test_a_repeated_send_carries_the_same_idempotency_key(self, notifier: Notifier) -> None:
+        """After a crash between a send and its record, the dispatcher sends again: with
+        the same key, which a notifier that can deduplicate passes to its channel."""
+        notification = make_notification()
+        again = attrs.evolve(notification, correlation_id=uuid.uuid4().hex)
+        assert again.idempotency_key == notification.idempotency_key
+        assert make_notification().idempotency_key != notification.idempotency_key
+        notifier.send(notification)
+        notifier.send(again)
 
     def test_no_log_record_carries_patient_data(
         self, notifier: Notifier, caplog: pytest.LogCaptureFixture

@@ -8,13 +8,18 @@ from sqlalchemy import Connection
 
 from carebook_sqlalchemy.repositories.appointments import AppointmentRepository
 from carebook_sqlalchemy.repositories.calendar import CalendarCache, CalendarRepository
-from carebook_sqlalchemy.repositories.messages import InboxRepository, OutboxRepository
+from carebook_sqlalchemy.repositories.messages import (
+    DeliveryRepository,
+    InboxRepository,
+    OutboxRepository,
+)
 from carebook_sqlalchemy.repositories.patients import PatientRepository
 
 __all__ = [
     "AppointmentRepository",
     "CalendarCache",
     "CalendarRepository",
+    "DeliveryRepository",
     "InboxRepository",
     "OutboxRepository",
     "PatientRepository",
@@ -34,3 +39,4 @@ class Repositories:
         self.appointments = AppointmentRepository(conn, write=write)
         self.outbox = OutboxRepository(conn, write=write)
         self.inbox = InboxRepository(conn, write=write)
+        self.deliveries = DeliveryRepository(conn, write=write)

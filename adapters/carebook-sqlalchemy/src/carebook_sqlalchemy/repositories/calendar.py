@@ -93,6 +93,14 @@ class CalendarRepository:
             )
         )
 
+    def organisation_ids(
+        self, after: OrganisationId | None = None, limit: int = 100
+    ) -> list[OrganisationId]:
+        stmt = select(ORGS.c.id).order_by(ORGS.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(ORGS.c.id > after)
+        return [OrganisationId(i) for i in self._conn.execute(stmt).scalars()]
+
     def get_location(self, location_id: LocationId) -> Location | None:
         return self._rows.one(LOCATIONS, location_id, Location)
 

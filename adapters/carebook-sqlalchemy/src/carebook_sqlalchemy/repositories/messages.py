@@ -1,19 +1,44 @@
-"""The outbox and the inbox over SQLAlchemy."""
+"""The outbox, the inbox and the per-consumer delivery states over SQLAlchemy.
+
+Instants of the delivery state (``outbox.due_at``, ``deliveries.*_us``) are microseconds
+since the epoch. A delivery is written ``INSERT ... ON CONFLICT DO NOTHING`` (version 1)
+or ``UPDATE ... WHERE version = :previous``: of two dispatchers moving one delivery, the
+second changes no row and gets a ConflictError.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+import pendulum
+from sqlalchemy import Connection, Row, Table, and_, or_, select, text, update
 
+from carebook.domain.delivery import Delivery, DeliveryStatus
 from carebook.domain.events import Event
 from carebook.domain.ids import EventId
 from carebook.domain.instants import to_epoch
+from carebook.errors import ConflictError
 from carebook.serialization import event_from_json, event_to_json
 from carebook_sqlalchemy.repositories.base import INBOX, OUTBOX, Rows
+from carebook_sqlalchemy.schema.delivery import DEAD_SQL, DeliveryRow
 
-__all__ = ["InboxRepository", "OutboxRepository"]
+__all__ = ["DeliveryRepository", "InboxRepository", "OutboxRepository"]
+
+DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[assignment]
+_EPOCH = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
+
+
+def _micros(instant: pendulum.DateTime) -> int:
+    """Microseconds since the epoch, exactly (no float)."""
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _instant(micros: int) -> pendulum.DateTime:
+    return _EPOCH.add(microseconds=micros)
+
 
 _INSERT_OUTBOX = OUTBOX.insert()
 
@@ -61,6 +86,33 @@ class OutboxRepository:
                 .values(dispatched_at=int(time.time()))
             )
 
+    def due(self, now: pendulum.DateTime, limit: int = 100) -> list[Event]:
+        stmt = (
+            select(OUTBOX.c.payload)
+            .where(
+                OUTBOX.c.dispatched_at.is_(None),
+                or_(OUTBOX.c.due_at.is_(None), OUTBOX.c.due_at <= _micros(now)),
+            )
+            .order_by(OUTBOX.c.position)
+            .limit(limit)
+        )
+        return [event_from_json(p) for p in self._conn.execute(stmt).scalars()]
+
+    def defer(self, event_id: EventId, until: pendulum.DateTime) -> None:
+        self._rows.require_write()
+        self._conn.execute(
+            update(OUTBOX).where(OUTBOX.c.event_id == event_id).values(due_at=_micros(until))
+        )
+
+    def reopen(self, event_ids: Collection[EventId], at: pendulum.DateTime) -> None:
+        self._rows.require_write()
+        if event_ids:
+            self._conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.event_id.in_(list(event_ids)))
+                .values(dispatched_at=None, due_at=_micros(at))
+            )
+
 
 class InboxRepository:
     """``uow.inbox``: which consumer handled which event."""
@@ -74,3 +126,86 @@ class InboxRepository:
         stmt = self._rows.insert(INBOX).values(consumer=consumer, event_id=event_id)
         inserted = stmt.on_conflict_do_nothing().returning(INBOX.c.event_id)
         return self._conn.execute(inserted).first() is not None
+
+
+def _values(d: Delivery) -> dict[str, Any]:
+    return {
+        "status": d.status.value,
+        "attempts": d.attempts,
+        "next_attempt_us": None if d.next_attempt_at is None else _micros(d.next_attempt_at),
+        "updated_us": _micros(d.updated_at),
+        "claim": d.claim,
+        "last_error": d.last_error,
+        "version": d.version,
+    }
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    return Delivery(
+        event_id=EventId(row.event_id),
+        consumer=row.consumer,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=None if row.next_attempt_us is None else _instant(row.next_attempt_us),
+        updated_at=_instant(row.updated_us),
+        claim=row.claim,
+        last_error=row.last_error,
+        version=row.version,
+    )
+
+
+class DeliveryRepository:
+    """``uow.deliveries``: one row per (event, consumer), versioned."""
+
+    def __init__(self, conn: Connection, *, write: bool) -> None:
+        self._conn = conn
+        self._rows = Rows(conn, write=write)
+
+    def for_events(self, event_ids: Collection[EventId]) -> list[Delivery]:
+        if not event_ids:
+            return []
+        stmt = select(DELIVERIES).where(DELIVERIES.c.event_id.in_(list(event_ids)))
+        return [_delivery(row) for row in self._conn.execute(stmt)]
+
+    def put(self, deliveries: Sequence[Delivery]) -> None:
+        self._rows.require_write()
+        for d in deliveries:
+            values = _values(d)
+            if d.version == 1:
+                stmt = self._rows.insert(DELIVERIES).values(
+                    event_id=d.event_id, consumer=d.consumer, **values
+                )
+                stmt = stmt.on_conflict_do_nothing().returning(DELIVERIES.c.version)
+                changed = self._conn.execute(stmt).first() is not None
+            else:
+                stmt = (
+                    update(DELIVERIES)
+                    .where(
+                        DELIVERIES.c.event_id == d.event_id,
+                        DELIVERIES.c.consumer == d.consumer,
+                        DELIVERIES.c.version == d.version - 1,
+                    )
+                    .values(**values)
+                )
+                changed = self._conn.execute(stmt).rowcount == 1
+            if not changed:
+                raise ConflictError(
+                    f"delivery of event {d.event_id} to {d.consumer} was changed concurrently"
+                )
+
+    def dead(self, limit: int = 100, after: tuple[EventId, str] | None = None) -> list[Delivery]:
+        stmt = (
+            select(DELIVERIES)
+            .where(text(DEAD_SQL))  # spelled as the partial index is
+            .order_by(DELIVERIES.c.event_id, DELIVERIES.c.consumer)
+            .limit(limit)
+        )
+        if after is not None:
+            event_id, consumer = after
+            stmt = stmt.where(
+                or_(
+                    DELIVERIES.c.event_id > event_id,
+                    and_(DELIVERIES.c.event_id == event_id, DELIVERIES.c.consumer > consumer),
+                )
+            )
+        return [_delivery(row) for row in self._conn.execute(stmt)]

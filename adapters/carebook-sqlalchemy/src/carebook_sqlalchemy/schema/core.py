@@ -245,6 +245,8 @@ class OutboxRow(Base):
     occurred_at: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[str] = mapped_column(Text)
     dispatched_at: Mapped[int | None] = mapped_column(BigInteger)
+    due_at: Mapped[int | None] = mapped_column(BigInteger)
+    """Microseconds since the epoch: deferred until then (None: due at once)."""
 
 
 class InboxRow(Base):

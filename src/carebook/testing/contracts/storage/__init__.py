@@ -22,6 +22,8 @@ class each, for an adapter that wants to run one part alone:
   (:mod:`~carebook.testing.contracts.storage.transactions`);
 - :class:`MessageStorageContract`: the outbox and the inbox
   (:mod:`~carebook.testing.contracts.storage.messages`);
+- :class:`DeliveryStorageContract`: per-consumer delivery states, deferred outbox events
+  and the list of organisations (:mod:`~carebook.testing.contracts.storage.deliveries`);
 - :class:`WalkInStorageContract`: ``uow.walkins``
   (:mod:`~carebook.testing.contracts.storage.walkins` and ``walkins_state``);
 - :class:`PricingStorageContract`: ``uow.pricing``
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 from carebook.testing.contracts.storage.appointments import AppointmentStorageContract
 from carebook.testing.contracts.storage.calendar import CalendarStorageContract
+from carebook.testing.contracts.storage.deliveries import DeliveryStorageContract
 from carebook.testing.contracts.storage.holds import HoldStorageContract
 from carebook.testing.contracts.storage.messages import MessageStorageContract
 from carebook.testing.contracts.storage.pricing import PricingStorageContract
@@ -46,6 +49,7 @@ from carebook.testing.contracts.storage.walkins import WalkInStorageContract
 __all__ = [
     "AppointmentStorageContract",
     "CalendarStorageContract",
+    "DeliveryStorageContract",
     "HoldStorageContract",
     "MessageStorageContract",
     "PricingStorageContract",
@@ -62,13 +66,14 @@ class StorageContract(
     HoldStorageContract,
     TransactionStorageContract,
     MessageStorageContract,
+    DeliveryStorageContract,
     WalkInStorageContract,
     PricingStorageContract,
     SagaStorageContract,
 ):
     """The whole Storage contract: calendar, patients, appointments, busy time and hold
-    expiry, units of work and concurrent writers, outbox, inbox, walk-ins, pricing and
-    sagas.
+    expiry, units of work and concurrent writers, outbox, inbox, delivery states, walk-ins,
+    pricing and sagas.
 
     Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
     close it afterwards); nothing else is needed to run every part.
