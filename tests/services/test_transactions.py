@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Any
 
@@ -17,7 +18,7 @@ from carebook import (
 )
 from carebook.builtin.memory import MemoryStorage, MemoryUnitOfWork
 from carebook.errors import TransientStorageError
-from carebook.services.transactions import DEFAULT_ATTEMPTS, run_write
+from carebook.services.transactions import DEFAULT_ATTEMPTS, DEFAULT_DEADLINE_SECONDS, run_write
 
 
 class FlakyStorage:
@@ -82,6 +83,80 @@ def test_a_conflict_that_persists_surfaces_as_a_storage_error_after_bounded_atte
         run_write(storage, lambda uow: None)
     assert not isinstance(caught.value, TransientStorageError)
     assert storage.commits == DEFAULT_ATTEMPTS
+
+
+class FakeTime:
+    """``time.monotonic`` and ``time.sleep`` while a test runs: sleeping moves
+    the clock, and so does each run of the unit of work (``per_run`` seconds)."""
+
+    def __init__(self, per_run: float = 0.0) -> None:
+        self.now = 1000.0
+        self.per_run = per_run
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def work(self, uow: Any) -> None:
+        self.now += self.per_run
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(time, "sleep", fake.sleep)
+    return fake
+
+
+def test_the_retry_budget_defaults_to_8_attempts_within_5_seconds() -> None:
+    assert (DEFAULT_ATTEMPTS, DEFAULT_DEADLINE_SECONDS) == (8, 5.0)
+
+
+def test_fast_conflicts_stop_at_the_attempt_limit_and_the_error_says_attempts_and_time(
+    fake_time: FakeTime,
+) -> None:
+    storage = FlakyStorage(failures=10_000)
+    with pytest.raises(StorageError) as caught:
+        run_write(storage, fake_time.work, attempts=3)
+    assert storage.commits == 3
+    assert len(fake_time.slept) == 2  # no back-off after the last attempt
+    elapsed = sum(fake_time.slept)
+    assert str(caught.value).startswith(
+        f"storage conflict persisted after 3 attempts in {elapsed:.2f} s"
+    )
+
+
+def test_slow_conflicts_stop_at_the_deadline_before_the_attempt_limit(
+    fake_time: FakeTime,
+) -> None:
+    """Each run takes 2 s: the third starts at 4 s (plus back-off), a fourth would
+    start past 5 s, so it never does."""
+    fake_time.per_run = 2.0
+    storage = FlakyStorage(failures=10_000)
+    with pytest.raises(StorageError, match=r"after 3 attempts in 6\.\d\d s") as caught:
+        run_write(storage, fake_time.work)
+    assert storage.commits == 3 < DEFAULT_ATTEMPTS
+    assert not isinstance(caught.value, TransientStorageError)
+
+
+def test_the_deadline_is_a_keyword_argument(fake_time: FakeTime) -> None:
+    fake_time.per_run = 2.0
+    storage = FlakyStorage(failures=10_000)
+    with pytest.raises(StorageError, match="after 6 attempts"):
+        run_write(storage, fake_time.work, deadline=11.0)
+    assert storage.commits == 6
+
+
+def test_a_conflict_resolved_inside_the_deadline_commits(fake_time: FakeTime) -> None:
+    fake_time.per_run = 2.0
+    storage = FlakyStorage(failures=2)
+    run_write(storage, fake_time.work)
+    assert storage.commits == 3
 
 
 def test_a_use_case_retried_after_a_deadlock_applies_its_change_once() -> None:

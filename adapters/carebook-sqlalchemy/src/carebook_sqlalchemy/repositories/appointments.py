@@ -18,6 +18,12 @@ from carebook.errors import ConflictError, SlotUnavailableError, StorageError
 from carebook.serialization import dumps, loads
 from carebook_sqlalchemy.repositories.base import APPOINTMENTS, APPT_RESOURCES, Rows
 from carebook_sqlalchemy.repositories.busy import AGGREGATE_FROM_OWNERS, BusyShape, busy_statement
+from carebook_sqlalchemy.repositories.locks import (
+    LOCK_KEYS,
+    lock_keys,
+    locked_insert,
+    taking_locks,
+)
 from carebook_sqlalchemy.schema.core import OCCUPYING_FIXED
 
 __all__ = ["AppointmentRepository"]
@@ -63,17 +69,21 @@ class AppointmentRepository:
 
     def add(self, appointment: Appointment, *, now: pendulum.DateTime) -> None:
         """Insert. On PostgreSQL the exclusion constraints refuse an overlap (23P01 ->
-        SlotUnavailableError); on SQLite, whose writers are serialised by BEGIN
-        IMMEDIATE, the overlap is re-checked here, inside the transaction."""
+        SlotUnavailableError), after the insert has taken its owners' locks
+        (:mod:`~carebook_sqlalchemy.repositories.locks`); on SQLite, whose writers are
+        serialised by BEGIN IMMEDIATE, the overlap is re-checked here, inside the
+        transaction."""
         self._rows.require_write()
         start, end = appointment.occupied_epochs
         epoch_now = now_epoch(now)
         vetted = any(v.covers(appointment, start, end, epoch_now) for v in self._vetted)
         # What was vetted held before this write; the next write must look again.
         self._vetted.clear()
+        postgres = self._conn.dialect.name == "postgresql"
+        keys = lock_keys(appointment) if postgres else []
         if appointment.occupies(now) and not vetted:
-            self._release_expired_holds(appointment, start, end, epoch_now)
-            if self._conn.dialect.name != "postgresql":
+            self._release_expired_holds(appointment, start, end, epoch_now, keys)
+            if not postgres:
                 clash = self.busy_intervals(
                     start,
                     end,
@@ -87,25 +97,26 @@ class AppointmentRepository:
                     raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
         blocks = _blocks_time(appointment) and appointment.occupies(now)
         expiry = _epoch_or_none(appointment.hold_expires_at)
-        self._conn.execute(
-            _INSERT_APPOINTMENT,
-            {
-                "id": appointment.id,
-                "organisation_id": appointment.organisation_id,
-                "location_id": appointment.location_id,
-                "practitioner_id": appointment.practitioner_id,
-                "patient_id": appointment.patient_id,
-                "status": appointment.status.value,
-                "start_at": to_epoch(appointment.start),
-                "occupied_start": start,
-                "occupied_end": end,
-                "hold_expires_at": expiry,
-                "blocks_time": blocks,
-                "idempotency_key": appointment.idempotency_key,
-                "version": appointment.version,
-                "data": dumps(appointment),
-            },
-        )
+        row = {
+            "id": appointment.id,
+            "organisation_id": appointment.organisation_id,
+            "location_id": appointment.location_id,
+            "practitioner_id": appointment.practitioner_id,
+            "patient_id": appointment.patient_id,
+            "status": appointment.status.value,
+            "start_at": to_epoch(appointment.start),
+            "occupied_start": start,
+            "occupied_end": end,
+            "hold_expires_at": expiry,
+            "blocks_time": blocks,
+            "idempotency_key": appointment.idempotency_key,
+            "version": appointment.version,
+            "data": dumps(appointment),
+        }
+        if postgres:
+            self._conn.execute(_LOCKED_INSERT_APPOINTMENT, {**row, LOCK_KEYS: keys})
+        else:
+            self._conn.execute(_INSERT_APPOINTMENT, row)
         if appointment.resource_ids:
             self._conn.execute(
                 APPT_RESOURCES.insert(),
@@ -123,11 +134,18 @@ class AppointmentRepository:
             )
 
     def _release_expired_holds(
-        self, appointment: Appointment, start: int, end: int, now: int
+        self, appointment: Appointment, start: int, end: int, now: int, keys: list[int]
     ) -> None:
         """Holds past their expiry stop blocking time before a new row claims it (the
-        hold itself stays ``proposed`` until the expiry sweep cancels it)."""
+        hold itself stays ``proposed`` until the expiry sweep cancels it). On PostgreSQL
+        (``keys`` given) the release writes the owners' time, so it takes their locks."""
+        release, resources = (
+            (_LOCKED_RELEASE_APPOINTMENTS, _LOCKED_RELEASE_RESOURCES)
+            if keys
+            else (_RELEASE_APPOINTMENTS, _RELEASE_RESOURCES)
+        )
         params = {
+            **({LOCK_KEYS: keys} if keys else {}),
             "start": start,
             "end": end,
             "now": now,
@@ -135,9 +153,9 @@ class AppointmentRepository:
             "patient": appointment.patient_id,
             "resources": list(appointment.resource_ids),
         }
-        self._conn.execute(_RELEASE_APPOINTMENTS, params)
+        self._conn.execute(release, params)
         if appointment.resource_ids:
-            self._conn.execute(_RELEASE_RESOURCES, params)
+            self._conn.execute(resources, params)
 
     def update(self, appointment: Appointment) -> None:
         self._rows.require_write()
@@ -149,6 +167,9 @@ class AppointmentRepository:
                     select(APPOINTMENTS.c.blocks_time).where(APPOINTMENTS.c.id == appointment.id)
                 ).scalar()
             )
+        # A row that keeps blocking time is written again, and checked again by the
+        # exclusion constraints: on PostgreSQL it queues behind its owners' locks too.
+        locking = blocks and self._conn.dialect.name == "postgresql"
         result = self._conn.execute(
             update(APPOINTMENTS)
             .where(
@@ -156,6 +177,7 @@ class AppointmentRepository:
                 APPOINTMENTS.c.version == appointment.version - 1,
                 APPOINTMENTS.c.occupied_start == start,
                 APPOINTMENTS.c.occupied_end == end,
+                *((taking_locks(),) if locking else ()),
             )
             .values(
                 status=appointment.status.value,
@@ -164,7 +186,8 @@ class AppointmentRepository:
                 blocks_time=blocks,
                 idempotency_key=appointment.idempotency_key,
                 data=dumps(appointment),
-            )
+            ),
+            {LOCK_KEYS: lock_keys(appointment)} if locking else {},
         )
         if result.rowcount != 1:
             self._explain_failed_update(appointment, start, end)
@@ -299,6 +322,7 @@ class AppointmentRepository:
 
 
 _INSERT_APPOINTMENT = APPOINTMENTS.insert()
+_LOCKED_INSERT_APPOINTMENT = locked_insert(APPOINTMENTS)
 _BY_IDEMPOTENCY_KEY = select(APPOINTMENTS.c.data).where(
     APPOINTMENTS.c.idempotency_key == bindparam("key")
 )
@@ -335,3 +359,9 @@ _RELEASE_RESOURCES = (
     )
     .values(blocks_time=False)
 )
+# PostgreSQL: the same, once the owners' locks are taken. In the statement itself, not
+# before it: a writer that stalls between its busy read and the release holds no lock,
+# so a confirmation of the hold it is about to release goes first and the release,
+# let in after it, re-checks the row (READ COMMITTED) and leaves it alone.
+_LOCKED_RELEASE_APPOINTMENTS = _RELEASE_APPOINTMENTS.where(taking_locks())
+_LOCKED_RELEASE_RESOURCES = _RELEASE_RESOURCES.where(taking_locks())
