@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from carebook.domain import events as ev
 from carebook.domain.ids import EventId
 from carebook.domain.notifications import Notification
+from carebook.domain.validators import MAX_PAGE, check_whole
 from carebook.ports import EventPublisher, Notifier, Storage, UnitOfWork
+from carebook.services.boundary import checked_api
 from carebook.services.transactions import run_write
 
 __all__ = ["Dispatcher", "Events", "Subscriber", "notifications_for"]
@@ -137,6 +139,7 @@ class Dispatcher:
         run_write(self._storage, work)
 
 
+@checked_api
 class Events:
     """``cb.events``: the outbox seen from the host. With ``dispatch="manual"`` the host
     calls :meth:`dispatch` itself (e.g. from its scheduler)."""
@@ -150,6 +153,7 @@ class Events:
         return self._dispatcher.run()
 
     def pending(self, limit: int = 100) -> list[ev.Event]:
-        """Committed events not yet delivered, oldest first."""
+        """Committed events not yet delivered, oldest first (``limit``: 1 to 10,000)."""
+        check_whole(limit, "limit", 1, MAX_PAGE)
         with self._storage.unit_of_work() as uow:
             return uow.outbox.pending(limit)
