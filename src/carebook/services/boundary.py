@@ -37,6 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 Check = Callable[[Any], Any]
 """Returns the argument (an id's string form parsed), or raises."""
 
+_ID_FORMS = (uuid.UUID, str)
 _COLLECTIONS = (
     collections.abc.Iterable,
     collections.abc.Sequence,
@@ -111,16 +112,21 @@ class _Plan:
         message = f"{self.where}(): {self.param} must be {' or '.join(self.names)}, not "
         ids, literals, items = self.ids, self.literals, [p.check() for p in self.items]
         callable_ok, materialise, param = self.callable, self.materialise, self.param
+        # The fast path: an argument of exactly an accepted class (a plain class, not a
+        # collection whose items need a look) is accepted by one set lookup.
+        exact = frozenset() if items else frozenset(t for t in accepted if t not in _COLLECTIONS)
+        text = (str, bytes)
 
         def check(value: Any) -> Any:
+            if type(value) in exact:
+                return value
             if isinstance(value, accepted) and not (
-                (refuse_bool and isinstance(value, bool))
-                or (no_str and isinstance(value, str | bytes))
+                (refuse_bool and isinstance(value, bool)) or (no_str and isinstance(value, text))
             ):
                 if items:
                     value = _each(value, items[0], materialise)
                 return value
-            if ids and isinstance(value, uuid.UUID | str):
+            if ids and isinstance(value, _ID_FORMS):
                 return parse_id(value, param)
             if literals and value in literals:
                 return value
@@ -140,6 +146,10 @@ def _each(value: Any, check: Check, materialise: bool) -> Any:
     if any(a is not b for a, b in zip(checked_items, values, strict=False)):
         return type(value)(checked_items)
     return value
+
+
+def _apply(check: Check, value: Any) -> Any:
+    return check(value)
 
 
 def _identity(value: Any) -> Any:
@@ -170,14 +180,17 @@ def checked(method: F) -> F:
         method.__carebook_checked__ = True  # type: ignore[attr-defined]
         return method
 
+    most = len(positional)
+
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if len(args) <= len(positional):
-            args = tuple([check(value) for check, value in zip(positional, args, strict=False)])
-        for key, value in kwargs.items():
-            check = by_name.get(key)
-            if check is not None:
-                kwargs[key] = check(value)
+        if args and len(args) <= most:
+            args = tuple(map(_apply, positional, args))
+        if kwargs:
+            for key, value in kwargs.items():
+                check = by_name.get(key)
+                if check is not None:
+                    kwargs[key] = check(value)
         return method(self, *args, **kwargs)
 
     wrapper.__carebook_checked__ = True  # type: ignore[attr-defined]

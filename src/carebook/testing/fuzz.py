@@ -162,7 +162,6 @@ def _valid(w: World) -> dict[str, st.SearchStrategy[Any]]:
         "body": st.just(b"{}"),
         "signature": st.none() | st.just("t=1,v1=00"),
         "event": st.sampled_from(w.cb.events.pending(5)),
-        "service_id_walkin": st.just(svc),
     }
 
 
@@ -187,20 +186,16 @@ COMMANDS: dict[str, tuple[type, tuple[str, ...]]] = {
 
 
 _EXTRA: dict[str, tuple[str, ...]] = {
-    "create_organisation": (),
     "add_location": ("name", "timezone"),
     "update_location": ("name",),
     "add_service": ("name", "duration", "price", "practitioner_ids"),
     "add_resource": ("name", "category"),
-    "configure": (),
     "update_settings": ("daily_quota",),
 }
 """``**fields`` the fuzzer passes to use cases that take them."""
 
 
-def _argument(
-    draw: Draw, w: World, name: str, hint: str, valid: dict[str, st.SearchStrategy[Any]]
-) -> Make:
+def _argument(draw: Draw, name: str, hint: str, valid: dict[str, st.SearchStrategy[Any]]) -> Make:
     if draw(st.integers(0, 9)) < 3:
         value = draw(junk())
         return lambda: value
@@ -289,11 +284,11 @@ class BoundaryFuzz:
         for param in signature.parameters.values():
             if param.kind is param.VAR_KEYWORD:
                 for extra in _EXTRA.get(method.__name__, ()):
-                    kwargs[extra] = _argument(data.draw, w, extra, "", valid)
+                    kwargs[extra] = _argument(data.draw, extra, "", valid)
                 continue
             if param.default is not param.empty and data.draw(st.booleans()):
                 continue  # leave an optional argument out
-            made = _argument(data.draw, w, param.name, str(param.annotation), valid)
+            made = _argument(data.draw, param.name, str(param.annotation), valid)
             if param.kind is param.KEYWORD_ONLY:
                 kwargs[param.name] = made
             else:
