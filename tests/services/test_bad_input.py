@@ -244,15 +244,6 @@ CAREBOOK_CASES: dict[str, Bad] = {
         ValidationError,
         "cannot change",
     ),
-    "closure-not-a-closure": Bad(
-        lambda w: w.cb.admin.add_closure(
-            Actor.admin(),
-            w.loc.id,
-            Interval(at(12), at(13)),  # type: ignore[arg-type]
-        ),
-        ValidationError,
-        "Closure",
-    ),
     # -- unknown ids ----------------------------------------------------------------------
     "book-unknown-patient": Bad(
         lambda w: book(w, patient_id=PatientId(UNKNOWN)), NotFoundError, "patient .* not found"

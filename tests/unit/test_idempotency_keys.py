@@ -55,13 +55,20 @@ COMMANDS: dict[str, Callable[[object], object]] = {
 
 
 @pytest.mark.parametrize("make", COMMANDS.values(), ids=COMMANDS.keys())
-@pytest.mark.parametrize("key", ["", "x" * 201, 42, b"bytes"], ids=["empty", "201", "int", "bytes"])
+@pytest.mark.parametrize(
+    "key",
+    ["", "x" * 201, 42, b"bytes", "a\x00b", "\ud800"],
+    ids=["empty", "201", "int", "bytes", "nul", "lone-surrogate"],
+)
 def test_a_bad_idempotency_key_is_refused_with_one_message(
     make: Callable[[object], object], key: object
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         make(key)
-    assert str(refused.value) == "an idempotency key is a string of 1 to 200 characters"
+    assert str(refused.value) == (
+        "idempotency_key must be a string of 1 to 200 characters, "
+        "without NUL characters or lone surrogates"
+    )
 
 
 @pytest.mark.parametrize("make", COMMANDS.values(), ids=COMMANDS.keys())

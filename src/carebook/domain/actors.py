@@ -7,8 +7,10 @@ import enum
 import attrs
 from attrs import frozen
 
+from carebook.domain import ids
 from carebook.domain.ids import LocationId, PatientId
-from carebook.domain.validators import to_frozenset
+from carebook.domain.validators import MAX_NAME, text, to_enum
+from carebook.errors import ValidationError
 
 __all__ = ["Actor", "ActorKind"]
 
@@ -22,14 +24,32 @@ class ActorKind(enum.StrEnum):
     SYSTEM = "system"
 
 
+def _kind(value: object) -> ActorKind:
+    return to_enum(ActorKind, value, "kind")
+
+
 @frozen
 class Actor:
-    """The caller of a use case. Build one with the named constructors."""
+    """The caller of a use case. Build one with the named constructors.
 
-    kind: ActorKind
-    ref: str = ""
-    patient_id: PatientId | None = None
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
+    A wrong ``kind``, a ``ref`` that is not clean text, or a patient without a
+    ``patient_id`` (or anyone else with one) is a ValidationError here, at construction.
+    """
+
+    kind: ActorKind = attrs.field(converter=_kind)
+    ref: str = attrs.field(default="", validator=text(MAX_NAME, allow_empty=True))
+    patient_id: PatientId | None = attrs.field(
+        default=None,
+        converter=ids.optional_patient_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
+    location_ids: frozenset[LocationId] = attrs.field(
+        factory=frozenset, converter=ids.location_id_set, validator=ids.each_id
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if (self.kind is ActorKind.PATIENT) != (self.patient_id is not None):
+            raise ValidationError("patient_id is given for a patient actor, and only for one")
 
     @classmethod
     def patient(cls, patient_id: PatientId) -> Actor:

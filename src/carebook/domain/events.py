@@ -14,6 +14,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import validators
 from carebook.domain.ids import (
     AppointmentId,
     EventId,
@@ -61,10 +62,13 @@ __all__ = [
 
 @frozen
 class EventStamp:
-    """What every event of one command shares: when, which request, and an id source."""
+    """What every event of one command shares: when, which request, and an id source.
+
+    A correlation id is clean text of 1 to 200 characters (it is on every event and log
+    line of the command)."""
 
     now: pendulum.DateTime
-    correlation_id: str
+    correlation_id: str = attrs.field(validator=validators.text(validators.MAX_NAME))
     new_id: Callable[[], uuid.UUID] = attrs.field(eq=False, repr=False)
 
     def meta(self) -> dict[str, object]:

@@ -7,6 +7,8 @@ Rules (see docs/guarantees.md):
   ``value.astimezone(timezone.utc)`` -- its wall time minus its own ``utcoffset()``,
   which honours ``fold`` -- whatever its tzinfo (zoneinfo, pendulum, ``datetime.timezone``,
   dateutil, ...). The wall time is never re-read in the zone.
+- Instants and dates lie in the years :data:`MIN_YEAR` to :data:`MAX_YEAR`; outside, a
+  ValidationError naming the field (so that no arithmetic on them overflows).
 - Intervals are half-open ``[start, end)`` and must have ``end > start``.
 - A local wall-clock time that falls in a daylight-saving gap is moved forward by the
   gap's length; one that occurs twice (a fold) means its first occurrence.
@@ -26,11 +28,14 @@ from attrs import frozen
 from carebook.errors import ValidationError
 
 __all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
     "Interval",
     "epoch_ceil",
     "from_epoch",
     "local_epoch",
     "require_aware",
+    "require_date",
     "to_epoch",
     "wall_clock",
     "zone",
@@ -38,6 +43,22 @@ __all__ = [
 
 UTC = pendulum.UTC
 _NAIVE = "must be time-zone aware (naive datetimes are refused)"
+MIN_YEAR = 1900
+"""The earliest year of an instant or date the API takes."""
+MAX_YEAR = 9000
+"""The latest year of an instant or date the API takes (searches, horizons and
+forecasts add days and weeks to it; the standard library stops at 9999)."""
+_RANGE = f"must lie in the years {MIN_YEAR} to {MAX_YEAR}"
+
+
+def require_date(value: Any, what: str = "date") -> dt.date:
+    """``value`` if it is a date (not a datetime) in the supported years; ValidationError
+    naming ``what`` otherwise."""
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ValidationError(f"{what} must be a date (not a datetime)")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(f"{what} {_RANGE}")
+    return value
 
 
 def require_aware(value: Any, what: str = "datetime") -> pendulum.DateTime:
@@ -47,11 +68,14 @@ def require_aware(value: Any, what: str = "datetime") -> pendulum.DateTime:
     time minus ``value.utcoffset()``, so ``fold`` is honoured and a standard-library time
     in a daylight-saving gap keeps the offset its tzinfo gives it (``fold=0``: the offset
     before the change, which moves it forward). Refused: anything that is not a
-    ``datetime``, a naive one (no tzinfo, or ``utcoffset()`` is None), and one whose
-    tzinfo cannot give an offset (``utcoffset()`` raises).
+    ``datetime``, a naive one (no tzinfo, or ``utcoffset()`` is None), one whose
+    tzinfo cannot give an offset (``utcoffset()`` raises), and one outside the years
+    :data:`MIN_YEAR` to :data:`MAX_YEAR`.
     """
     if not isinstance(value, dt.datetime):
         raise ValidationError(f"{what} must be a datetime, got {type(value).__name__}")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(f"{what} {_RANGE}")
     tzinfo = value.tzinfo
     if tzinfo is UTC and isinstance(value, pendulum.DateTime):
         return value  # already UTC (where fold means nothing): the common case, kept cheap

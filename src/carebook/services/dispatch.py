@@ -29,10 +29,12 @@ from carebook.domain.delivery import Delivery, DeliveryStatus, RetryPolicy, cons
 from carebook.domain.ids import EventId
 from carebook.domain.notifications import Notification
 from carebook.domain.redaction import describe_failure
+from carebook.domain.validators import MAX_PAGE, check_whole
 from carebook.errors import NotFoundError
 from carebook.ports import Clock, EventPublisher, Notifier, Storage, UnitOfWork
 from carebook.services.authz import require_admin
 from carebook.services.background import PendingReport, PendingWork
+from carebook.services.boundary import checked_api
 from carebook.services.delivery import Batch, Call, claim, record
 from carebook.services.transactions import run_write
 
@@ -211,6 +213,7 @@ class Dispatcher:
         )
 
 
+@checked_api
 class Events:
     """``cb.events``: the outbox seen from the host. With ``dispatch="manual"`` the host
     calls :meth:`dispatch` (or :meth:`run_pending`) itself, e.g. from its scheduler.
@@ -236,7 +239,9 @@ class Events:
         return self._jobs.run()
 
     def pending(self, limit: int = 100) -> list[ev.Event]:
-        """Committed events some consumer has still to take, oldest first."""
+        """Committed events some consumer has still to take, oldest first
+        (``limit``: 1 to 10,000)."""
+        check_whole(limit, "limit", 1, MAX_PAGE)
         with self._storage.unit_of_work() as uow:
             return uow.outbox.pending(limit)
 
@@ -246,6 +251,7 @@ class Events:
         """Deliveries given up on (admin only), ordered by (event id, consumer);
         pass the last one's key as ``after`` for the next page."""
         require_admin(actor, "list dead letters")
+        check_whole(limit, "limit", 1, MAX_PAGE)
         with self._storage.unit_of_work() as uow:
             return uow.deliveries.dead(limit, after)
 

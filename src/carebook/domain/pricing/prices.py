@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 from attrs import frozen
 
+from carebook.domain import ids
 from carebook.domain.ids import LocationId, ServiceId
 from carebook.domain.money import Money, sum_money
 from carebook.domain.pricing.discounts import (
@@ -62,9 +63,13 @@ def _price(_: object, __: attrs.Attribute[Money], value: object) -> None:
 class PriceEntry:
     """One price: for ``service_id`` everywhere (``location_id=None``) or at one location."""
 
-    service_id: ServiceId
+    service_id: ServiceId = attrs.field(converter=ids.service_id, validator=ids.is_id)
     price: Money = attrs.field(validator=_price)
-    location_id: LocationId | None = None
+    location_id: LocationId | None = attrs.field(
+        default=None,
+        converter=ids.optional_location_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
 
 
 def _currency(_: object, __: attrs.Attribute[str], value: object) -> None:

@@ -34,7 +34,7 @@ from attrs import frozen
 from carebook.domain.instants import require_aware
 from carebook.domain.money import Money, apply_percentage
 from carebook.domain.pricing.settings import to_decimal
-from carebook.domain.validators import instance_of, to_enum
+from carebook.domain.validators import MAX_COUNT, instance_of, optional_whole_number, to_enum
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -94,11 +94,6 @@ def _optional_instant(value: Any) -> pendulum.DateTime | None:
     return None if value is None else require_aware(value, "promo validity bound")
 
 
-def _optional_count(_: object, attribute: attrs.Attribute[int | None], value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValidationError(f"{attribute.name} must be a whole number, zero or more")
-
-
 def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{attribute.name} must be a whole number, zero or more")
@@ -116,7 +111,8 @@ def _kind(value: object) -> PromoKind:
 class PromoCode:
     """One promo code's definition. Build it with :meth:`percent_off` or :meth:`fixed_off`.
 
-    ``max_uses`` and ``max_uses_per_patient`` of ``None`` mean unlimited; ``valid_from``
+    ``max_uses`` and ``max_uses_per_patient`` of ``None`` mean unlimited (at most
+    1,000,000 otherwise); ``valid_from``
     and ``valid_until`` of ``None`` leave that side of the window open.
     """
 
@@ -126,8 +122,10 @@ class PromoCode:
     amount: Money | None = attrs.field(default=None, validator=instance_of((Money, type(None))))
     valid_from: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
     valid_until: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
-    max_uses: int | None = attrs.field(default=None, validator=_optional_count)
-    max_uses_per_patient: int | None = attrs.field(default=None, validator=_optional_count)
+    max_uses: int | None = attrs.field(default=None, validator=optional_whole_number(0, MAX_COUNT))
+    max_uses_per_patient: int | None = attrs.field(
+        default=None, validator=optional_whole_number(0, MAX_COUNT)
+    )
     min_spend: Money | None = attrs.field(default=None, validator=instance_of((Money, type(None))))
 
     def __attrs_post_init__(self) -> None:

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 from attrs import frozen
 
-from carebook.domain.validators import time_zone, to_enum
+from carebook.domain.validators import MAX_COUNT, time_zone, to_enum, whole_number
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -55,9 +55,14 @@ class QuotaExhaustedBehaviour(enum.StrEnum):
     PROCEED_WITHOUT_DISCOUNT = "proceed_without_discount"
 
 
+_MAX_DIGITS = 12
+_MAX_PLACES = 6
+
+
 def to_decimal(value: object, what: str) -> Decimal:
     """``value`` as a finite Decimal: a Decimal, an int or a numeric string. Floats and
-    bools are refused (a float has already lost the exact value)."""
+    bools are refused (a float has already lost the exact value), and so are numbers
+    with more than 12 digits before the point or 6 after it."""
     if isinstance(value, bool | float):
         raise ValidationError(f"{what} must be a Decimal, an int or a string, not a float")
     if isinstance(value, Decimal):
@@ -73,6 +78,13 @@ def to_decimal(value: object, what: str) -> Decimal:
         raise ValidationError(f"{what} must be a Decimal, got {type(value).__name__}")
     if not number.is_finite():
         raise ValidationError(f"{what} must be a finite number")
+    exponent = number.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if number and (number.adjusted() >= _MAX_DIGITS or places > _MAX_PLACES):
+        raise ValidationError(
+            f"{what} must have at most {_MAX_DIGITS} digits before the point "
+            f"and {_MAX_PLACES} after it"
+        )
     return number
 
 
@@ -98,11 +110,6 @@ def _exhausted(value: object) -> QuotaExhaustedBehaviour:
     return to_enum(QuotaExhaustedBehaviour, value, "on_quota_exhausted")
 
 
-def _quota(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{attribute.name} must be a whole number, zero or more")
-
-
 @frozen(kw_only=True)
 class PricingSettings:
     """Discount and quota settings, one immutable value.
@@ -120,7 +127,8 @@ class PricingSettings:
         :class:`QuotaExhaustedBehaviour` (default ``reject``: reason code
         ``discount_quota_exhausted``).
     ``daily_quota``
-        Discounted bookings allowed per calendar day (default 100; 0 means none).
+        Discounted bookings allowed per calendar day (default 100; 0 means none; at
+        most 1,000,000).
     ``quota_timezone``
         The IANA zone whose midnight starts a quota day (default ``Asia/Kolkata``).
     """
@@ -131,7 +139,9 @@ class PricingSettings:
     on_quota_exhausted: QuotaExhaustedBehaviour = attrs.field(
         default=QuotaExhaustedBehaviour.REJECT, converter=_exhausted
     )
-    daily_quota: int = attrs.field(default=DEFAULT_DAILY_QUOTA, validator=_quota)
+    daily_quota: int = attrs.field(
+        default=DEFAULT_DAILY_QUOTA, validator=whole_number(0, MAX_COUNT)
+    )
     quota_timezone: str = attrs.field(default=DEFAULT_QUOTA_TIMEZONE, validator=time_zone)
 
     def exceeds_threshold(self, amount: int, exponent: int) -> bool:

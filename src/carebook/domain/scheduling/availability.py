@@ -22,6 +22,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
+from carebook.domain import ids
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, ResourceId, ServiceId
 from carebook.domain.instants import Interval, epoch_ceil, from_epoch, zone
 from carebook.domain.scheduling.busy import (
@@ -45,19 +46,9 @@ from carebook.domain.scheduling.working_time import (
     practitioner_blocks,
     practitioner_time_off,
 )
-from carebook.domain.validators import to_frozenset
-from carebook.errors import ValidationError
+from carebook.domain.validators import instance_of
 
 __all__ = ["AvailabilityQuery", "AvailabilityResult", "Slot", "SlotShape", "find_slots"]
-
-
-def _service_ids(value: Sequence[ServiceId]) -> tuple[ServiceId, ...]:
-    ids = tuple(value)
-    if not ids:
-        raise ValidationError("name at least one service")
-    if len(set(ids)) != len(ids):
-        raise ValidationError("a service is named twice")
-    return ids
 
 
 @frozen(kw_only=True)
@@ -68,13 +59,19 @@ class AvailabilityQuery:
     patient's own busy time.
     """
 
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=_service_ids)
-    window: Interval
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
-    practitioner_ids: frozenset[PractitionerId] = attrs.field(
-        factory=frozenset, converter=to_frozenset
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=ids.service_ids)
+    window: Interval = attrs.field(validator=instance_of(Interval))
+    location_ids: frozenset[LocationId] = attrs.field(
+        factory=frozenset, converter=ids.location_id_set, validator=ids.each_id
     )
-    patient_id: PatientId | None = None
+    practitioner_ids: frozenset[PractitionerId] = attrs.field(
+        factory=frozenset, converter=ids.practitioner_id_set, validator=ids.each_id
+    )
+    patient_id: PatientId | None = attrs.field(
+        default=None,
+        converter=ids.optional_patient_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
 
 
 @frozen

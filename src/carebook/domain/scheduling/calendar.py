@@ -10,13 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import itertools
-import re
-from collections.abc import Iterable, Mapping
 
 import attrs
 from attrs import frozen
 
+from carebook.domain import ids
 from carebook.domain.ids import (
     LocationId,
     OrganisationId,
@@ -25,8 +23,9 @@ from carebook.domain.ids import (
     ResourceId,
     ServiceId,
 )
-from carebook.domain.instants import Interval
+from carebook.domain.instants import Interval, require_date
 from carebook.domain.money import Money
+from carebook.domain.scheduling.hours import TimeRange, WeeklyHours, subtract_minutes, to_ranges
 from carebook.domain.scheduling.patients import (
     PatientFacts,
     Sex,
@@ -36,12 +35,16 @@ from carebook.domain.scheduling.patients import (
 )
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.domain.validators import (
+    MAX_NAME,
+    check_text,
     each,
     instance_of,
+    text,
     time_zone,
     to_enum,
     to_frozenset,
     to_tuple,
+    whole_number,
 )
 from carebook.errors import ValidationError
 
@@ -62,117 +65,19 @@ __all__ = [
     "WorkingPlan",
 ]
 
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def _parse_minute(text: str) -> int:
-    match = _HHMM.match(text.strip())
-    if not match:
-        raise ValidationError("a wall-clock time must be HH:MM, from 00:00 to 24:00")
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValidationError("a wall-clock time must be HH:MM, from 00:00 to 24:00")
-    return hours * 60 + minutes
-
-
-def _subtract_minutes(
-    spans: tuple[tuple[int, int], ...], cuts: tuple[tuple[int, int], ...]
-) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        pieces = [(start, end)]
-        for cut_start, cut_end in cuts:
-            pieces = [
-                piece
-                for s, e in pieces
-                for piece in ((s, min(e, cut_start)), (max(s, cut_end), e))
-                if piece[0] < piece[1]
-            ]
-        out.extend(pieces)
-    return out
-
 
 def _nonempty(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """A name: clean text of 1 to MAX_NAME characters, not only spaces."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{attribute.name} must be a non-empty string")
+    check_text(value, attribute.name, MAX_NAME)
 
 
-@frozen(order=True)
-class TimeRange:
-    """A local wall-clock range ``[start, end)`` within one day, in minutes from midnight.
-
-    ``end_minute`` may be 1440 (midnight at the end of the day).
-    """
-
-    start_minute: int
-    end_minute: int
-
-    def __attrs_post_init__(self) -> None:
-        for value in (self.start_minute, self.end_minute):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValidationError("time range bounds are whole minutes")
-        if not 0 <= self.start_minute < self.end_minute <= 1440:
-            raise ValidationError("a time range must satisfy 00:00 <= start < end <= 24:00")
-
-    @classmethod
-    def parse(cls, text: str) -> TimeRange:
-        """``TimeRange.parse("09:00-12:30")``; ``24:00`` is allowed as an end."""
-        start, sep, end = text.partition("-")
-        if not sep:
-            raise ValidationError("a time range must be 'HH:MM-HH:MM', such as 09:00-12:30")
-        return cls(_parse_minute(start), _parse_minute(end))
-
-    @classmethod
-    def of(cls, start: dt.time, end: dt.time | None = None) -> TimeRange:
-        """From ``datetime.time`` values; ``end=None`` means end of day."""
-        end_minute = 1440 if end is None else end.hour * 60 + end.minute
-        return cls(start.hour * 60 + start.minute, end_minute)
-
-    def __str__(self) -> str:
-        return f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}-" + (
-            f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
-        )
-
-
-def _ranges(values: Iterable[TimeRange | str]) -> tuple[TimeRange, ...]:
-    out = sorted(TimeRange.parse(v) if isinstance(v, str) else v for v in values)
-    for before, after in itertools.pairwise(out):
-        if after.start_minute < before.end_minute:
-            raise ValidationError("the time ranges of one day must not overlap")
-    return tuple(out)
-
-
-def _days(value: Mapping[int, Iterable[TimeRange | str]]) -> dict[int, tuple[TimeRange, ...]]:
-    days: dict[int, tuple[TimeRange, ...]] = {}
-    for weekday, ranges in value.items():
-        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            raise ValidationError("weekdays are 0 (Monday) to 6 (Sunday)")
-        cleaned = _ranges(ranges)
-        if cleaned:
-            days[int(weekday)] = cleaned
-    return days
-
-
-@frozen
-class WeeklyHours:
-    """Wall-clock ranges per weekday (0 = Monday ... 6 = Sunday)."""
-
-    days: dict[int, tuple[TimeRange, ...]] = attrs.field(factory=dict, converter=_days)
-
-    @classmethod
-    def every_day(cls, *ranges: TimeRange | str, weekdays: Iterable[int] = range(7)) -> WeeklyHours:
-        """The same ranges on each of ``weekdays`` (all seven by default)."""
-        return cls({day: _ranges(ranges) for day in weekdays})
-
-    def on(self, weekday: int) -> tuple[TimeRange, ...]:
-        return self.days.get(weekday, ())
-
-    @functools.cached_property
-    def minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
-        """Seven tuples (Monday first) of ``(start_minute, end_minute)`` pairs."""
-        return tuple(
-            tuple((r.start_minute, r.end_minute) for r in self.on(day)) for day in range(7)
-        )
+def _categories(value: object) -> frozenset[str]:
+    names = to_frozenset(value)  # type: ignore[arg-type]
+    for name in names:
+        check_text(name, "needs", MAX_NAME)
+    return names
 
 
 class ClosureKind(enum.StrEnum):
@@ -192,7 +97,7 @@ class Closure:
 
     interval: Interval = attrs.field(validator=instance_of(Interval))
     kind: ClosureKind = attrs.field(default=ClosureKind.CLOSURE, converter=_closure_kind)
-    label: str = attrs.field(default="", validator=instance_of(str))
+    label: str = attrs.field(default="", validator=text(MAX_NAME, allow_empty=True))
 
 
 @frozen(kw_only=True)
@@ -227,7 +132,7 @@ class Location:
 class WorkingPlan:
     """When a practitioner works at one location, week by week, minus breaks."""
 
-    location_id: LocationId
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
     hours: WeeklyHours = attrs.field(validator=instance_of(WeeklyHours))
     breaks: WeeklyHours = attrs.field(factory=WeeklyHours, validator=instance_of(WeeklyHours))
 
@@ -235,22 +140,22 @@ class WorkingPlan:
     def week_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
         """Per weekday, the working ``(start_minute, end_minute)`` pairs after breaks."""
         return tuple(
-            tuple(_subtract_minutes(self.hours.minutes[day], self.breaks.minutes[day]))
+            tuple(subtract_minutes(self.hours.minutes[day], self.breaks.minutes[day]))
             for day in range(7)
         )
+
+
+def _override_date(_: object, __: attrs.Attribute[dt.date], value: object) -> None:
+    require_date(value, "an override's date")
 
 
 @frozen(kw_only=True)
 class DateOverride:
     """Replaces the plan at ``location_id`` on ``date``; empty ``ranges`` is a day off."""
 
-    location_id: LocationId
-    date: dt.date
-    ranges: tuple[TimeRange, ...] = attrs.field(default=(), converter=_ranges)
-
-    def __attrs_post_init__(self) -> None:
-        if isinstance(self.date, dt.datetime) or not isinstance(self.date, dt.date):
-            raise ValidationError("an override's date must be a date (not a datetime)")
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
+    date: dt.date = attrs.field(validator=_override_date)
+    ranges: tuple[TimeRange, ...] = attrs.field(default=(), converter=to_ranges)
 
 
 @frozen(kw_only=True)
@@ -302,20 +207,15 @@ class Resource:
     kind: ResourceKind = attrs.field(default=ResourceKind.ROOM, converter=_resource_kind)
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValidationError(f"{attribute.name} must be a positive whole number of minutes")
-
-
-def _non_negative(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{attribute.name} must be zero or a positive whole number")
+MAX_SERVICE_MINUTES = 1440
+"""The longest service, and the longest buffer before or after it: one day."""
 
 
 @frozen(kw_only=True)
 class Service:
     """Something a patient books: a duration, buffers, a price, who offers it.
 
+    ``duration`` is 1 to 1440 minutes, each buffer 0 to 1440.
     ``needs`` names resource categories: one free resource of each category at the
     location is reserved with the practitioner. ``location_ids`` empty means everywhere.
     """
@@ -323,15 +223,17 @@ class Service:
     id: ServiceId
     organisation_id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
-    duration: int = attrs.field(validator=_positive)
+    duration: int = attrs.field(validator=whole_number(1, MAX_SERVICE_MINUTES))
     price: Money = attrs.field(validator=instance_of(Money))
-    buffer_before: int = attrs.field(default=0, validator=_non_negative)
-    buffer_after: int = attrs.field(default=0, validator=_non_negative)
+    buffer_before: int = attrs.field(default=0, validator=whole_number(0, MAX_SERVICE_MINUTES))
+    buffer_after: int = attrs.field(default=0, validator=whole_number(0, MAX_SERVICE_MINUTES))
     practitioner_ids: frozenset[PractitionerId] = attrs.field(
-        factory=frozenset, converter=to_frozenset
+        factory=frozenset, converter=ids.practitioner_id_set, validator=ids.each_id
     )
-    needs: frozenset[str] = attrs.field(factory=frozenset, converter=to_frozenset)
-    location_ids: frozenset[LocationId] = attrs.field(factory=frozenset, converter=to_frozenset)
+    needs: frozenset[str] = attrs.field(factory=frozenset, converter=_categories)
+    location_ids: frozenset[LocationId] = attrs.field(
+        factory=frozenset, converter=ids.location_id_set, validator=ids.each_id
+    )
 
     def offered_at(self, location_id: LocationId) -> bool:
         return not self.location_ids or location_id in self.location_ids

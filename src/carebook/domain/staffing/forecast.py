@@ -37,7 +37,7 @@ from attrs import frozen
 from carebook.domain.ids import LocationId
 from carebook.domain.instants import require_aware, zone
 from carebook.domain.scheduling.calendar import PatientKind
-from carebook.domain.validators import to_enum
+from carebook.domain.validators import to_enum, whole_number
 from carebook.errors import ValidationError
 
 __all__ = [
@@ -90,9 +90,8 @@ class DemandRecord:
     patient_kind: PatientKind = attrs.field(default=PatientKind.RETURNING, converter=_patient_kind)
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"{attribute.name} must be a whole number >= 1")
+MAX_WEEKS = 520
+"""The longest history a forecast reads: ten years of weeks."""
 
 
 def _decay(_: object, __: attrs.Attribute[float], value: float) -> None:
@@ -109,7 +108,7 @@ def _prior(_: object, __: attrs.Attribute[float], value: float) -> None:
 class ForecastModel:
     """The forecast's settings: history length, recency decay, shrinkage strength."""
 
-    weeks: int = attrs.field(default=8, validator=_positive_int)
+    weeks: int = attrs.field(default=8, validator=whole_number(1, MAX_WEEKS))
     decay: float = attrs.field(default=0.9, validator=_decay)
     prior_weeks: float = attrs.field(default=2.0, validator=_prior)
 

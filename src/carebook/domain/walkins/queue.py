@@ -22,7 +22,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
-from carebook.domain import validators
+from carebook.domain import ids, validators
 from carebook.domain.ids import (
     AppointmentId,
     LocationId,
@@ -199,10 +199,14 @@ class CheckIn:
     A retry with the same ``idempotency_key`` returns the first check-in.
     """
 
-    location_id: LocationId
-    patient_id: PatientId
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
+    patient_id: PatientId = attrs.field(converter=ids.patient_id, validator=ids.is_id)
     channel: CheckInChannel = attrs.field(default=CheckInChannel.DESK, converter=_channel)
-    appointment_id: AppointmentId | None = None
+    appointment_id: AppointmentId | None = attrs.field(
+        default=None,
+        converter=ids.optional_appointment_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
     idempotency_key: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(validators.idempotency_key)
     )

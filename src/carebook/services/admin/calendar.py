@@ -40,6 +40,7 @@ from carebook.domain.scheduling.patients import Sex
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 
 __all__ = ["CalendarAdmin"]
@@ -55,6 +56,7 @@ Saver = Callable[[UnitOfWork, E], None]
 R = TypeVar("R")
 
 
+@checked_api
 class CalendarAdmin:
     """Calendar use cases; each change is one transaction and one CalendarChanged event."""
 
@@ -164,8 +166,6 @@ class CalendarAdmin:
         correlation_id: str | None = None,
     ) -> Location:
         """Close a location for a span (holiday, or an emergency block)."""
-        if not isinstance(closure, Closure):
-            raise ValidationError("add_closure takes a Closure")
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
             loc = _location(uow, location_id)
@@ -255,8 +255,6 @@ class CalendarAdmin:
         correlation_id: str | None = None,
     ) -> Practitioner:
         authz.require_admin(actor, "record time off")
-        if not isinstance(interval, Interval):
-            raise ValidationError("time off is an Interval")
 
         def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
             current = _practitioner(uow, practitioner_id)

@@ -19,16 +19,19 @@ import attrs
 from carebook.domain.actors import Actor
 from carebook.domain.events import CalendarChanged, EventStamp
 from carebook.domain.ids import LocationId, OrganisationId, ServiceId
+from carebook.domain.instants import require_date
 from carebook.domain.money import Money
 from carebook.domain.pricing.config import PricingAuditEntry, PricingConfig, StoredPromo
 from carebook.domain.pricing.prices import PriceEntry, PriceList
 from carebook.domain.pricing.promo import PromoCode, normalise_code
 from carebook.domain.pricing.quota import DailyQuota, quota_day
 from carebook.domain.pricing.settings import PricingSettings
+from carebook.domain.validators import MAX_PAGE, check_whole
 from carebook.errors import ConflictError, NotFoundError, QuotaBelowUsageError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.serialization import dumps
 from carebook.services import authz
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 from carebook.services.pricing import load_pricing
 
@@ -43,6 +46,7 @@ def _json(value: object) -> str | None:
     return None if value is None else dumps(value)
 
 
+@checked_api
 class PricingAdmin:
     """``cb.pricing``: prices, discount settings and promo codes, changed at run time."""
 
@@ -120,8 +124,9 @@ class PricingAdmin:
     def audit_log(
         self, actor: Actor, organisation_id: OrganisationId, limit: int = 100
     ) -> list[PricingAuditEntry]:
-        """The latest ``limit`` changes, oldest first; admin only."""
+        """The latest ``limit`` (1 to 10,000) changes, oldest first; admin only."""
         authz.require_admin(actor, "read the pricing audit trail")
+        check_whole(limit, "limit", 1, MAX_PAGE)
         with self._deps.storage.unit_of_work() as uow:
             return uow.pricing.audit_log(organisation_id, limit)
 
@@ -130,6 +135,8 @@ class PricingAdmin:
     ) -> DailyQuota:
         """A day's discount quota (default: today in the quota zone); admin only."""
         authz.require_admin(actor, "read the discount quota")
+        if day is not None:
+            require_date(day, "day")
         with self._deps.storage.unit_of_work() as uow:
             settings = load_pricing(uow, organisation_id).settings
             day = day or quota_day(self._deps.clock.now(), settings.quota_timezone)
@@ -189,8 +196,6 @@ class PricingAdmin:
         correlation_id: str | None = None,
     ) -> PricingConfig:
         """Replace the whole price list (currencies per location included)."""
-        if not isinstance(price_list, PriceList):
-            raise ValidationError(f"expected a PriceList, got {type(price_list).__name__}")
 
         def build(
             _: UnitOfWork, config: PricingConfig
@@ -285,8 +290,6 @@ class PricingAdmin:
         correlation_id: str | None = None,
     ) -> StoredPromo:
         """Add a promo code; ConflictError if the organisation already has that code."""
-        if not isinstance(promo, PromoCode):
-            raise ValidationError(f"expected a PromoCode, got {type(promo).__name__}")
 
         def edit(old: StoredPromo | None) -> StoredPromo:
             if old is not None:

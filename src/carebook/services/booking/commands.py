@@ -8,23 +8,12 @@ import attrs
 import pendulum
 from attrs import frozen
 
-from carebook.domain import validators
+from carebook.domain import ids, validators
 from carebook.domain.ids import AppointmentId, LocationId, PatientId, PractitionerId, ServiceId
 from carebook.domain.instants import require_aware
 from carebook.errors import ValidationError
 
 __all__ = ["BookAppointment", "CancelAppointment", "HoldSlot", "fingerprint", "scoped_key"]
-
-
-def _services(value: object) -> tuple[ServiceId, ...]:
-    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-        raise ValidationError("service_ids must be a sequence of service ids")
-    ids = tuple(value)
-    if not ids:
-        raise ValidationError("name at least one service")
-    if len(set(ids)) != len(ids):
-        raise ValidationError("a service is named twice")
-    return ids
 
 
 def _start(value: object) -> pendulum.DateTime:
@@ -35,10 +24,12 @@ def _start(value: object) -> pendulum.DateTime:
 class HoldSlot:
     """Hold a slot (FHIR ``proposed``) for the policy's ``hold_minutes``."""
 
-    location_id: LocationId
-    practitioner_id: PractitionerId
-    patient_id: PatientId
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
+    practitioner_id: PractitionerId = attrs.field(
+        converter=ids.practitioner_id, validator=ids.is_id
+    )
+    patient_id: PatientId = attrs.field(converter=ids.patient_id, validator=ids.is_id)
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=ids.service_ids)
     start: pendulum.DateTime = attrs.field(converter=_start)
 
 
@@ -50,25 +41,40 @@ class BookAppointment:
     appointment; the same key with a different request is an IdempotencyConflictError.
     """
 
-    location_id: LocationId
-    practitioner_id: PractitionerId
-    patient_id: PatientId
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
+    practitioner_id: PractitionerId = attrs.field(
+        converter=ids.practitioner_id, validator=ids.is_id
+    )
+    patient_id: PatientId = attrs.field(converter=ids.patient_id, validator=ids.is_id)
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=ids.service_ids)
     start: pendulum.DateTime = attrs.field(converter=_start)
     idempotency_key: str = attrs.field(validator=validators.idempotency_key)
-    hold_id: AppointmentId | None = None
+    hold_id: AppointmentId | None = attrs.field(
+        default=None,
+        converter=ids.optional_appointment_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
 
 
 @frozen(kw_only=True)
 class CancelAppointment:
     """Cancel with a reason code; ``note`` is free text kept out of events and logs."""
 
-    appointment_id: AppointmentId
+    appointment_id: AppointmentId = attrs.field(converter=ids.appointment_id, validator=ids.is_id)
     reason: str = "patient_request"
-    note: str | None = attrs.field(default=None, repr=False)
+    note: str | None = attrs.field(
+        default=None,
+        repr=False,
+        validator=validators.optional_text(validators.MAX_NOTE, allow_empty=True),
+    )
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.reason, str) or not self.reason.strip() or len(self.reason) > 64:
+        if (
+            not isinstance(self.reason, str)
+            or not self.reason.strip()
+            or len(self.reason) > 64
+            or not validators.is_clean_text(self.reason)
+        ):
             raise ValidationError("a cancellation reason is a short code, e.g. 'patient_request'")
 
 

@@ -9,11 +9,13 @@ from carebook.domain.scheduling.availability import AvailabilityQuery, Availabil
 from carebook.services.booking import book as booking
 from carebook.services.booking.commands import BookAppointment, HoldSlot
 from carebook.services.booking.search import search_availability
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 
 __all__ = ["Booking"]
 
 
+@checked_api
 class Booking:
     """Availability, holds and bookings. Every method takes the acting :class:`Actor`
     first; a command that raises changed nothing."""

@@ -11,12 +11,14 @@ from carebook.domain.actors import Actor
 from carebook.domain.ids import AppointmentId
 from carebook.domain.scheduling.appointment import Appointment
 from carebook.services.booking.commands import CancelAppointment
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 from carebook.services.lifecycle import transitions
 
 __all__ = ["Lifecycle"]
 
 
+@checked_api
 class Lifecycle:
     """Confirm, check in, run the treatment session, cancel, and expire holds."""
 

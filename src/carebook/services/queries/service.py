@@ -5,12 +5,14 @@ from __future__ import annotations
 from carebook.domain.actors import Actor
 from carebook.domain.ids import AppointmentId, PatientId
 from carebook.domain.scheduling.appointment import Appointment
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 from carebook.services.queries import appointments
 
 __all__ = ["Queries"]
 
 
+@checked_api
 class Queries:
     """Reads. To a patient, another patient's appointment does not exist."""
 

@@ -14,7 +14,7 @@ import attrs
 import pendulum
 from attrs import frozen
 
-from carebook.domain import validators
+from carebook.domain import ids, validators
 from carebook.domain.actors import Actor
 from carebook.domain.ids import LocationId, PatientId, PractitionerId, SagaId, ServiceId
 from carebook.domain.instants import require_aware
@@ -42,15 +42,6 @@ __all__ = ["RequestBooking", "request_booking"]
 PROMO_POLICY = "promo_code"
 
 
-def _services(value: object) -> tuple[ServiceId, ...]:
-    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-        raise ValidationError("service_ids must be a sequence of service ids")
-    ids = tuple(value)
-    if not ids or len(set(ids)) != len(ids):
-        raise ValidationError("name each service once, at least one")
-    return ids
-
-
 def _promo(value: object) -> str | None:
     return None if value is None else normalise_code(value)
 
@@ -68,10 +59,12 @@ class RequestBooking:
     request is an IdempotencyConflictError.
     """
 
-    location_id: LocationId
-    practitioner_id: PractitionerId
-    patient_id: PatientId
-    service_ids: tuple[ServiceId, ...] = attrs.field(converter=_services)
+    location_id: LocationId = attrs.field(converter=ids.location_id, validator=ids.is_id)
+    practitioner_id: PractitionerId = attrs.field(
+        converter=ids.practitioner_id, validator=ids.is_id
+    )
+    patient_id: PatientId = attrs.field(converter=ids.patient_id, validator=ids.is_id)
+    service_ids: tuple[ServiceId, ...] = attrs.field(converter=ids.service_ids)
     start: pendulum.DateTime = attrs.field(converter=_start)
     idempotency_key: str = attrs.field(validator=validators.idempotency_key)
     promo_code: str | None = attrs.field(default=None, converter=_promo)

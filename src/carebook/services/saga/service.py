@@ -19,6 +19,7 @@ from carebook.domain.events import Event, SagaEvent
 from carebook.domain.ids import SagaId
 from carebook.domain.payments.saga import BookingSaga, SagaAction
 from carebook.errors import ConflictError, ForbiddenError, NotFoundError
+from carebook.services.boundary import checked_api
 from carebook.services.saga.request import RequestBooking, request_booking
 from carebook.services.saga.runtime import SagaRuntime
 from carebook.services.saga.steps import STEPS
@@ -31,6 +32,7 @@ MAX_STEPS = 16
 log = logging.getLogger("carebook.saga")
 
 
+@checked_api
 class BookingSagas:
     """``cb.sagas``: booking through the payment saga (see docs/booking-saga.md)."""
 

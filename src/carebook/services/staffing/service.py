@@ -22,7 +22,7 @@ import pendulum
 from carebook.domain.actors import Actor
 from carebook.domain.events import CalendarChanged
 from carebook.domain.ids import OrganisationId
-from carebook.domain.instants import require_aware, to_epoch
+from carebook.domain.instants import require_aware, require_date, to_epoch
 from carebook.domain.scheduling.appointment import AppointmentStatus
 from carebook.domain.scheduling.calendar import PatientKind, Practitioner
 from carebook.domain.scheduling.clinic import ClinicCalendar
@@ -43,6 +43,7 @@ from carebook.domain.staffing.plan import (
 from carebook.errors import NotFoundError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 
 __all__ = ["Staffing"]
@@ -59,6 +60,7 @@ def _calendar(uow: UnitOfWork, organisation_id: OrganisationId) -> ClinicCalenda
     return calendar
 
 
+@checked_api
 class Staffing:
     """Demand history, forecasts and staffing plans of one organisation."""
 
@@ -121,8 +123,7 @@ class Staffing:
         """The demand forecast for the week from ``week_start`` (a local date), from the
         ``model.weeks`` weeks of stored history before it."""
         authz.require_admin(actor, "forecast demand")
-        if isinstance(week_start, dt.datetime) or not isinstance(week_start, dt.date):
-            raise ValidationError("week_start must be a date (not a datetime)")
+        require_date(week_start, "week_start")
         model = model or ForecastModel()
         with self._deps.storage.unit_of_work() as uow:
             zones = {

@@ -32,6 +32,7 @@ from carebook.errors import (
 )
 from carebook.ports import UnitOfWork
 from carebook.services import authz
+from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 from carebook.services.walkins import queue
 from carebook.services.walkins.checkin import check_in, location_of, settings_at
@@ -42,6 +43,7 @@ __all__ = ["LocationWait", "SweepResult", "WalkIns"]
 T = TypeVar("T")
 
 
+@checked_api
 class WalkIns:
     """Walk-in check-ins and live wait times (``cb.walkins``)."""
 

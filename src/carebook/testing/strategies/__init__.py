@@ -31,6 +31,7 @@ from carebook.testing.strategies.events import events, events_of_type
 from carebook.testing.strategies.values import (
     TIMEZONES,
     aware_datetimes,
+    clean_text,
     codes,
     currencies,
     day_ranges,
@@ -50,6 +51,7 @@ __all__ = [
     "book_appointment_commands",
     "booking_policies",
     "cancel_appointment_commands",
+    "clean_text",
     "codes",
     "commands",
     "currencies",

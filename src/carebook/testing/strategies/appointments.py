@@ -19,7 +19,7 @@ from carebook.domain.scheduling.appointment import (
     SessionStatus,
     TreatmentSession,
 )
-from carebook.testing.strategies.values import aware_datetimes, codes, ids
+from carebook.testing.strategies.values import aware_datetimes, clean_text, codes, ids
 
 __all__ = ["appointments"]
 
@@ -61,7 +61,7 @@ def appointments(draw: st.DrawFn) -> Appointment:
         ),
         session=session,
         cancel_reason=draw(codes()) if status is AppointmentStatus.CANCELLED else None,
-        idempotency_key=draw(st.none() | st.text(min_size=1, max_size=200)),
+        idempotency_key=draw(st.none() | clean_text(min_size=1, max_size=200)),
         request_fingerprint=draw(
             st.none() | st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
         ),

@@ -32,6 +32,7 @@ from carebook.domain.scheduling.calendar import (
 from carebook.domain.scheduling.policy import BookingPolicy
 from carebook.testing.strategies.values import (
     St,
+    clean_text,
     codes,
     day_ranges,
     ids,
@@ -76,7 +77,10 @@ def organisations() -> St[Organisation]:
 def locations() -> St[Location]:
     """Locations with opening hours, closures and an optional policy override."""
     closures = st.builds(
-        Closure, interval=intervals(), kind=st.sampled_from(ClosureKind), label=st.text()
+        Closure,
+        interval=intervals(),
+        kind=st.sampled_from(ClosureKind),
+        label=clean_text(max_size=200),
     )
     return st.builds(
         Location,

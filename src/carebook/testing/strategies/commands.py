@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from carebook.domain.ids import AppointmentId, LocationId, PatientId, PractitionerId, ServiceId
 from carebook.services.booking.commands import BookAppointment, CancelAppointment, HoldSlot
-from carebook.testing.strategies.values import St, aware_datetimes, codes, ids
+from carebook.testing.strategies.values import St, aware_datetimes, clean_text, codes, ids
 
 __all__ = [
     "book_appointment_commands",
@@ -39,7 +39,7 @@ def book_appointment_commands() -> St[BookAppointment]:
         patient_id=ids(PatientId),
         service_ids=_service_lists(),
         start=aware_datetimes(),
-        idempotency_key=st.text(min_size=1, max_size=200),
+        idempotency_key=clean_text(min_size=1, max_size=200),
         hold_id=st.none() | ids(AppointmentId),
     )
 
@@ -49,7 +49,7 @@ def cancel_appointment_commands() -> St[CancelAppointment]:
         CancelAppointment,
         appointment_id=ids(AppointmentId),
         reason=codes(),
-        note=st.none() | st.text(max_size=200),
+        note=st.none() | clean_text(max_size=200),
     )
 
 

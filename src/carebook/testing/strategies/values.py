@@ -21,6 +21,7 @@ __all__ = [
     "TIMEZONES",
     "St",
     "aware_datetimes",
+    "clean_text",
     "codes",
     "currencies",
     "day_ranges",
@@ -58,9 +59,15 @@ def ids(kind: Callable[[uuid.UUID], T]) -> St[T]:
     return st.uuids().map(kind)
 
 
+def clean_text(*, min_size: int = 0, max_size: int | None = None) -> St[str]:
+    """Any Unicode text a string field takes: no NUL character, no lone surrogate."""
+    alphabet = st.characters(codec="utf-8", exclude_characters="\x00")
+    return st.text(alphabet, min_size=min_size, max_size=max_size)
+
+
 def names() -> St[str]:
     """Non-blank display names (any Unicode)."""
-    return st.text(min_size=1, max_size=40).filter(lambda s: bool(s.strip()))
+    return clean_text(min_size=1, max_size=40).filter(lambda s: bool(s.strip()))
 
 
 def codes() -> St[str]:
