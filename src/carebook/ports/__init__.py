@@ -9,6 +9,8 @@ module per port family.
 - :mod:`carebook.ports.sagas`: :class:`SagaRepository`
 - :mod:`carebook.ports.clock`: :class:`Clock`
 - :mod:`carebook.ports.notifications`: :class:`Notifier`, :class:`EventPublisher`
+- :mod:`carebook.ports.messaging`: :class:`MessageRenderer`, :class:`ContactDirectory`,
+  :class:`ChannelNotifier`
 - :mod:`carebook.ports.payments`: :class:`PaymentGateway`
 
 The values the ports carry belong to the domain: payment intents and statuses in
@@ -20,6 +22,7 @@ conflicts into the core's conflict errors.
 """
 
 from carebook.ports.clock import Clock
+from carebook.ports.messaging import ChannelNotifier, ContactDirectory, MessageRenderer
 from carebook.ports.notifications import EventPublisher, Notifier
 from carebook.ports.payments import PaymentGateway
 from carebook.ports.pricing import PricingRepository
@@ -39,10 +42,13 @@ from carebook.ports.walkins import WalkInRepository
 __all__ = [
     "AppointmentRepository",
     "CalendarRepository",
+    "ChannelNotifier",
     "Clock",
+    "ContactDirectory",
     "DeliveryRepository",
     "EventPublisher",
     "Inbox",
+    "MessageRenderer",
     "Notifier",
     "Outbox",
     "PatientRepository",
