@@ -40,6 +40,7 @@ EXPECTED_PAGES = {
     "pricing-and-payments.md",
     "booking-saga.md",
     "operations.md",
+    "errors.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

@@ -16,6 +16,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -56,6 +57,8 @@ _PG_LOCK_KEY = int.from_bytes(b"carebook", "big", signed=True)
 class MigrationError(StorageError):
     """A migration could not run (unknown revision, a database migrated by a newer version...)."""
 
+    code: ClassVar[str] = "migration_failed"
+
 
 class SchemaNotCurrentError(MigrationError):
     """The database schema is not at the revision this version of the adapter needs.
@@ -63,6 +66,8 @@ class SchemaNotCurrentError(MigrationError):
     ``current`` is the database's revision (``None``: no carebook schema at all), ``head``
     the one the code needs, ``url`` the database URL with its password hidden.
     """
+
+    code: ClassVar[str] = "schema_not_current"
 
     def __init__(self, *, current: str | None, head: str, url: str, known: bool = True) -> None:
         self.current = current
