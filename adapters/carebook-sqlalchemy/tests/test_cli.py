@@ -89,7 +89,7 @@ def test_upgrade_current_and_downgrade(db_url: str, capsys: pytest.CaptureFixtur
     assert main(["current", url]) == 0
     assert capsys.readouterr().out.strip() == f"{head_revision()} (head)"
 
-    assert main(["downgrade", url, "base"]) == 0
+    assert main(["downgrade", url, "base", "--yes"]) == 0
     assert f"from {head_revision()} to none" in capsys.readouterr().out
     assert table_names(url) & CAREBOOK_TABLES == set()
 
@@ -130,12 +130,114 @@ def test_an_unknown_revision_is_an_error(
 
 
 def test_usage_errors_and_help_return_instead_of_exiting(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CAREBOOK_DATABASE_URL", raising=False)
     assert main([]) == 2
     assert main(["upgrade"]) == 2
+    assert "CAREBOOK_DATABASE_URL" in capsys.readouterr().err
     assert main(["--help"]) == 0
     assert "upgrade" in capsys.readouterr().out
+
+
+def test_the_url_comes_from_the_environment_and_an_argument_wins(
+    sqlite_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CAREBOOK_DATABASE_URL", sqlite_url)
+    assert main(["upgrade"]) == 0
+    assert revision_of(sqlite_url) == head_revision()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert main(["current", other]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("none (no carebook schema)")
+    assert revision_of(other) is None
+
+
+def test_current_check_fails_while_the_schema_is_behind(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["current", db_url, "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: schema not current: none (no carebook schema)")
+    assert err.count("\n") == 1
+    assert main(["upgrade", db_url, "--revision", "0003"]) == 0
+    assert main(["current", db_url, "--check"]) == 1
+    assert "0003; this version needs" in capsys.readouterr().err
+    assert main(["upgrade", db_url]) == 0
+    assert main(["current", db_url, "--check"]) == 0
+
+
+def test_downgrade_to_base_needs_yes_and_changes_nothing_without_it(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = with_password(db_url)
+    assert main(["upgrade", url]) == 0
+    before = table_names(url)
+    assert main(["downgrade", url, "base"]) == 2
+    err = capsys.readouterr().err
+    assert "pass --yes" in err
+    password = make_url(url).password
+    if password:
+        assert str(password) not in err
+    assert table_names(url) == before
+    assert revision_of(url) == head_revision()
+    assert main(["downgrade", url, "-1"]) == 0  # a step back needs no confirmation
+    assert revision_of(url) != head_revision()
+
+
+def test_version_names_the_package_and_the_schema_head(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("carebook-sqlalchemy 0.")
+    assert f"schema head {head_revision()}" in out
+
+
+def test_offline_sql_needs_no_database_and_hides_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Port 1 has no server: the SQL is written without connecting.
+    url = f"postgresql+psycopg://clinic:{SECRET}@127.0.0.1:1/clinic"
+    assert main(["upgrade", url, "--sql"]) == 0
+    sql = capsys.readouterr().out
+    assert "CREATE EXTENSION IF NOT EXISTS btree_gist" in sql
+    assert "EXCLUDE USING gist" in sql
+    assert sql.rstrip().endswith("COMMIT;")
+    assert f"UPDATE alembic_version SET version_num='{head_revision()}'" in sql
+    assert SECRET not in sql
+
+    assert main(["upgrade", url, "--sql", "--revision", "0003:head"]) == 0
+    ranged = capsys.readouterr().out
+    assert "Running upgrade 0003 -> 0004" in ranged
+    assert "Running upgrade  -> 0001" not in ranged
+
+    assert main(["downgrade", url, "head:0003", "--sql"]) == 0
+    assert "DROP TABLE deliveries" in capsys.readouterr().out
+    assert main(["downgrade", url, "base", "--sql"]) == 2
+    assert "FROM:TO" in capsys.readouterr().err
+
+
+def test_offline_sql_runs_on_a_fresh_postgresql_database(pg_url: str) -> None:
+    """What --sql prints is what upgrade does: run it by hand, and the schema is current."""
+    from sqlalchemy import text
+
+    from carebook_sqlalchemy import migrate
+
+    script = migrate.sql(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.execute(script.replace("BEGIN;", "", 1).rsplit("COMMIT;", 1)[0])
+            raw.commit()
+        migrate.require_current(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM deliveries")).scalar() == 0
+    finally:
+        engine.dispose()
 
 
 # -- as installed -----------------------------------------------------------------------------

@@ -1,20 +1,30 @@
 """``carebook-sqlalchemy``: manage the schema of a carebook database.
 
-    carebook-sqlalchemy upgrade URL [--revision REV]   create or upgrade the schema
-    carebook-sqlalchemy downgrade URL REVISION         go back ("base": drop every table)
-    carebook-sqlalchemy current URL                    show the database's revision
-    carebook-sqlalchemy heads                          show the revision this code needs
+    carebook-sqlalchemy upgrade [URL] [--revision REV] [--sql]   create or upgrade the schema
+    carebook-sqlalchemy downgrade [URL] REVISION [--yes] [--sql] go back ("base" drops it)
+    carebook-sqlalchemy current [URL] [--check]                  the database's revision
+    carebook-sqlalchemy heads                                    the revision this code needs
+    carebook-sqlalchemy --version
 
-Exit status: 0 success, 1 the database or a migration failed, 2 bad usage (a malformed
-or unsupported URL included, and a PostgreSQL URL without psycopg installed). Errors go
-to stderr as one line, ``error: ...``; a password in the URL is never printed.
+URL defaults to the environment variable ``CAREBOOK_DATABASE_URL`` (the variable the
+carebook worker reads too); an argument wins. ``--sql`` prints the SQL instead of running
+it, without connecting (for a DBA to review). ``downgrade base`` drops every carebook
+table and refuses to run without ``--yes``. ``current --check`` exits 1 when the schema is
+not the one this version needs (for a deployment's readiness check).
+
+Exit status: 0 success, 1 the database or a migration failed (or ``--check`` found the
+schema behind), 2 bad usage (a malformed or unsupported URL, no URL at all, ``downgrade
+base`` without ``--yes``, a PostgreSQL URL without psycopg installed). Errors go to
+stderr as one line, ``error: ...``; a password in the URL is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +40,33 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+URL_VARIABLE = "CAREBOOK_DATABASE_URL"
+"""The environment variable a missing URL argument is read from."""
+
+
+class _BehindError(CarebookError):
+    """``current --check`` found the schema not at head (the message says what to run)."""
+
+    code = "schema_behind"
+
+
+def _version() -> str:
+    try:
+        mine = metadata.version("carebook-sqlalchemy")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        mine = "unknown"
+    return f"{migrate.COMMAND} {mine} (schema head {migrate.head_revision()})"
+
+
+def _url_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "url",
+        metavar="URL",
+        nargs="?",
+        default=None,
+        help=f"the storage URL (default: ${URL_VARIABLE})",
+    )
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -37,18 +74,24 @@ def _parser() -> argparse.ArgumentParser:
         description="Manage the schema of a carebook SQLAlchemy database (SQLite or PostgreSQL).",
         epilog="URL examples: sqlite:///clinic.db  postgresql://user:password@host:5432/dbname",
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sql_help = "print the SQL instead of running it (no database connection)"
 
     up = commands.add_parser("upgrade", help="create or upgrade the schema (default: to head)")
-    up.add_argument("url", metavar="URL", help="the storage URL")
+    _url_argument(up)
     up.add_argument("--revision", default="head", help="target revision (default: head)")
+    up.add_argument("--sql", action="store_true", help=sql_help + "; --revision may be FROM:TO")
 
     down = commands.add_parser("downgrade", help="downgrade the schema ('base' drops it)")
-    down.add_argument("url", metavar="URL", help="the storage URL")
+    _url_argument(down)
     down.add_argument("revision", metavar="REVISION", help="target revision, e.g. base or -1")
+    down.add_argument("--yes", action="store_true", help="confirm a downgrade to base")
+    down.add_argument("--sql", action="store_true", help=sql_help + "; REVISION is FROM:TO")
 
     current = commands.add_parser("current", help="show the database's schema revision")
-    current.add_argument("url", metavar="URL", help="the storage URL")
+    _url_argument(current)
+    current.add_argument("--check", action="store_true", help="exit 1 unless the schema is at head")
 
     commands.add_parser("heads", help="show the schema revision this version needs")
     return parser
@@ -78,20 +121,38 @@ def _downgrade(engine: Engine, url: str, revision: str) -> None:
         print(f"downgraded {redact(url)} from {_describe(before)} to {_describe(after)}")
 
 
-def _current(engine: Engine, url: str) -> None:
+def _current(engine: Engine, url: str, *, check: bool) -> None:
     revision = migrate.current_revision(engine)
     head = migrate.head_revision()
     if revision == head:
         print(f"{revision} (head)")
-    else:
-        print(f"{_describe(revision)}; this version needs {head}: {migrate.upgrade_command(url)}")
+        return
+    behind = f"{_describe(revision)}; this version needs {head}: {migrate.upgrade_command(url)}"
+    if check:
+        raise _BehindError(f"schema not current: {behind}")
+    print(behind)
+
+
+def _url(args: argparse.Namespace) -> str:
+    url: str | None = args.url or os.environ.get(URL_VARIABLE) or None
+    if url is None:
+        raise ConfigurationError(f"no database URL: pass URL or set {URL_VARIABLE}")
+    return url
 
 
 def _run(args: argparse.Namespace) -> None:
     if args.command == "heads":
         print(f"{migrate.head_revision()} (head)")
         return
-    url: str = args.url
+    url = _url(args)
+    if args.command == "downgrade" and args.revision == "base" and not args.yes and not args.sql:
+        raise ConfigurationError(
+            f"downgrade to base drops every carebook table at {redact(url)}; pass --yes to confirm"
+        )
+    if getattr(args, "sql", False):
+        down = args.command == "downgrade"
+        print(migrate.sql(url, args.revision, down=down), end="")
+        return
     engine = make_engine(url)
     try:
         if args.command == "upgrade":
@@ -99,7 +160,7 @@ def _run(args: argparse.Namespace) -> None:
         elif args.command == "downgrade":
             _downgrade(engine, url, args.revision)
         else:
-            _current(engine, url)
+            _current(engine, url, check=args.check)
     finally:
         engine.dispose()
 
@@ -127,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code is None:
             return EXIT_OK
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    url: str | None = getattr(args, "url", None)
+    url: str | None = getattr(args, "url", None) or os.environ.get(URL_VARIABLE) or None
     try:
         _run(args)
     except ConfigurationError as exc:

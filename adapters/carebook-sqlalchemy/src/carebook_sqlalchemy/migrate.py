@@ -13,6 +13,7 @@ From the command line: ``carebook-sqlalchemy upgrade URL`` (see :mod:`.cli`).
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,9 +26,9 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
-from carebook.errors import StorageError
+from carebook.errors import ConfigurationError, StorageError
 from carebook_sqlalchemy.engine import WRITE_OPTION, make_engine, redact
 from carebook_sqlalchemy.errors import translated
 
@@ -100,8 +101,8 @@ def upgrade_command(url: str | URL) -> str:
     return f"{COMMAND} upgrade {quoted}{hint}"
 
 
-def _config(connection: Connection | None = None) -> Config:
-    config = Config()
+def _config(connection: Connection | None = None, output: io.StringIO | None = None) -> Config:
+    config = Config(output_buffer=output)
     # Config options go through configparser interpolation: escape '%'.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     config.set_main_option("path_separator", "os")
@@ -196,3 +197,33 @@ def upgrade(target: str | URL | Engine, revision: str = "head") -> None:
 def downgrade(target: str | URL | Engine, revision: str) -> None:
     """Downgrade the database to ``revision`` (``"base"``: drop every carebook table)."""
     _run(target, lambda config: command.downgrade(config, revision))
+
+
+def sql(url: str | URL, revision: str = "head", *, down: bool = False) -> str:
+    """The SQL that :func:`upgrade` (or, with ``down``, :func:`downgrade`) would run on a
+    database of ``url``'s dialect, without connecting to one: for a DBA to review, or to
+    run by hand. ``revision`` is a target (``head``) or a range ``FROM:TO`` (``0003:head``;
+    a downgrade always needs the range, say ``head:0003``). Offline SQL is meant for
+    PostgreSQL; it is written for SQLite too, but a SQLite migration that has to copy a
+    table (Alembic's batch mode) may need the live file.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+        raise ConfigurationError(
+            f"offline SQL is for postgresql or sqlite URLs, not {parsed.get_backend_name()!r}"
+        )
+    if down and ":" not in revision:
+        raise ConfigurationError("offline downgrade SQL needs a range FROM:TO, e.g. head:0003")
+    output = io.StringIO()
+    config = _config(output=output)
+    config.set_main_option(
+        "sqlalchemy.url", parsed.render_as_string(hide_password=True).replace("%", "%%")
+    )
+    try:
+        if down:
+            command.downgrade(config, revision, sql=True)
+        else:
+            command.upgrade(config, revision, sql=True)
+    except (CommandError, RevisionError) as exc:
+        raise MigrationError(f"cannot write the migration SQL: {exc}") from None
+    return output.getvalue()

@@ -8,7 +8,10 @@ SQLite the transaction was started with ``BEGIN IMMEDIATE`` by the adapter's eng
 
 Run without a shared connection (say, ``alembic -x`` tooling pointed at this directory
 with a ``sqlalchemy.url`` main option), it builds its own engine with
-:func:`carebook_sqlalchemy.engine.make_engine`. Offline (``--sql``) mode is not supported.
+:func:`carebook_sqlalchemy.engine.make_engine`. Offline mode
+(:func:`carebook_sqlalchemy.migrate.sql`, ``carebook-sqlalchemy upgrade --sql``) writes
+the SQL for the URL's dialect instead of running it, with literal values, and needs no
+database.
 Logging is left to the host application: a library does not call ``fileConfig``.
 """
 
@@ -56,6 +59,23 @@ def _run_online() -> None:
         engine.dispose()
 
 
+def _run_offline() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("offline carebook migrations need a sqlalchemy.url option")
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith("sqlite"),
+        compare_type=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 if context.is_offline_mode():
-    raise RuntimeError("carebook migrations do not support offline (--sql) mode")
-_run_online()
+    _run_offline()
+else:
+    _run_online()
