@@ -128,7 +128,7 @@ def _confirm(rt: SagaRuntime, saga: BookingSaga, intent: PaymentIntent | None) -
                 raise InvalidTransitionError("appointment", "gone", "book")
             booked, booked_events = hold.finalise_hold(stamp, confirmed=True)
         except (RuleRejectedError, InvalidTransitionError) as lost:
-            reason = getattr(lost, "reason_code", "appointment_cancelled")
+            reason = lost.reason_code or "appointment_cancelled"
             new, events = saga.captured_but_lost(stamp, intent, reason)
             store(uow, new, events)
             outcome.append(new)
