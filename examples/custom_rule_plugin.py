@@ -7,6 +7,8 @@ whose names match the hooks in ``carebook.hookspecs``. This one
 
 - adds the reservation rule ``no_lunch_bookings``: nothing may be booked over the
   location's lunch hour (12:00-13:00 local time), whatever the practitioner's plan says;
+  the rule also filters the availability search (its ``offered`` method), so a search
+  never offers a lunch-time slot that booking would then refuse;
 - observes every committed event with ``carebook_on_event`` and prints an audit line
   made of ids only (never names: events carry none).
 
@@ -17,6 +19,7 @@ docs/writing-an-adapter.md); a script or a test passes it to ``make_plugin_manag
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 
 import pendulum
 
@@ -38,6 +41,7 @@ from carebook.scheduling import (
     BookAppointment,
     Rejection,
     RuleContext,
+    SearchContext,
     WeeklyHours,
     WorkingPlan,
 )
@@ -53,17 +57,28 @@ class NoLunchBookings:
     order = 550  # after location_closed (500), before practitioner_unavailable (600)
 
     def check(self, ctx: RuleContext) -> Rejection | None:
-        start = ctx.request.start.in_timezone(ctx.location.timezone)
-        end = start.add(seconds=ctx.shape.duration)
-        lunch_start = start.replace(hour=LUNCH_START.hour, minute=LUNCH_START.minute, second=0)
-        lunch_end = start.replace(hour=LUNCH_END.hour, minute=LUNCH_END.minute, second=0)
-        if start < lunch_end and lunch_start < end:
+        if _over_lunch(ctx.request.start, ctx.shape.duration, ctx.location.timezone):
             return Rejection(
                 self.code,
                 f"location {ctx.location.id} takes no bookings between "
                 f"{LUNCH_START:%H:%M} and {LUNCH_END:%H:%M}",
             )
         return None
+
+    def offered(self, ctx: SearchContext, starts: Sequence[int]) -> Iterable[int]:
+        """The same answer as ``check``, for every start of one practitioner at once."""
+        zone = ctx.location.timezone
+        duration = ctx.shape.duration
+        return [t for t in starts if not _over_lunch(pendulum.from_timestamp(t), duration, zone)]
+
+
+def _over_lunch(start: pendulum.DateTime, seconds: int, timezone: str) -> bool:
+    """Whether service time ``[start, start + seconds)`` overlaps lunch, local time."""
+    local = start.in_timezone(timezone)
+    end = local.add(seconds=seconds)
+    lunch_start = local.replace(hour=LUNCH_START.hour, minute=LUNCH_START.minute, second=0)
+    lunch_end = local.replace(hour=LUNCH_END.hour, minute=LUNCH_END.minute, second=0)
+    return local < lunch_end and lunch_start < end
 
 
 class ClinicPolicyPlugin:
@@ -157,7 +172,7 @@ def main() -> None:
         else:
             print(f"   booked         status={appointment.status.value}")
 
-    # Availability search lists free time only; plug-in rules are checked on hold/book.
+    # The plugin's rule filters the search too: no lunch-time start is offered.
     window = Interval(
         pendulum.datetime(2025, 6, 3, 11, 30, tz=office.timezone),
         pendulum.datetime(2025, 6, 3, 13, 30, tz=office.timezone),
@@ -167,7 +182,7 @@ def main() -> None:
     )
     local = ", ".join(f"{s.start.in_timezone(office.timezone):%H:%M}" for s in free)
     print(f"\n== free starts around lunch: {local}")
-    print("   (the search lists free time; plug-in rules are checked when booking)")
+    print("   (the plugin's rule filters the search: nothing between 12:00 and 13:00)")
 
     book(12, 15, "lunch-1")
     book(11, 0, "morning-1")

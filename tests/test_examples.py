@@ -53,6 +53,7 @@ EXPECTED_LINES: dict[str, list[str]] = {
     ],
     "custom_rule_plugin.py": [
         "     550  no_lunch_bookings   <- from the plugin",
+        "== free starts around lunch: 11:30, 13:00, 13:15",
         "    1000  slot_not_offered",
         "   refused        reason_code=no_lunch_bookings",
         "   message        location Midtown takes no bookings between 12:00 and 13:00",

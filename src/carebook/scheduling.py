@@ -58,6 +58,10 @@ from carebook.domain.scheduling.rules import (
     ReservationRule,
     RuleContext,
 )
+from carebook.domain.scheduling.search_filters import (
+    SearchContext,
+    SearchFilter,
+)
 from carebook.services.admin.calendar import (
     CalendarAdmin,
 )
@@ -108,6 +112,8 @@ __all__ = [
     "Resource",
     "ResourceKind",
     "RuleContext",
+    "SearchContext",
+    "SearchFilter",
     "Service",
     "SessionStatus",
     "Sex",

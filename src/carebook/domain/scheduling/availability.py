@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -160,6 +160,24 @@ class AvailabilityResult:
             if run.practitioner_id == practitioner_id and run.location_id == location_id:
                 return list(run.starts)
         return []
+
+    def keeping(
+        self, keep: Callable[[LocationId, PractitionerId, list[int]], Collection[int]]
+    ) -> AvailabilityResult:
+        """A result with, for each location and practitioner, only the starts
+        ``keep(location_id, practitioner_id, starts)`` returns (with their resources)."""
+        runs: list[_Run] = []
+        for run in self._runs:
+            kept = keep(run.location_id, run.practitioner_id, list(run.starts))
+            mask = [t in kept for t in run.starts]
+            starts = [t for t, k in zip(run.starts, mask, strict=True) if k]
+            resources = (
+                None
+                if run.resources is None
+                else [r for r, k in zip(run.resources, mask, strict=True) if k]
+            )
+            runs.append(_Run(run.location_id, run.practitioner_id, starts, resources))
+        return AvailabilityResult(self.shape, runs)
 
     def offer(
         self, practitioner_id: PractitionerId, location_id: LocationId, start: int

@@ -13,6 +13,7 @@ from carebook.domain.scheduling.availability import (
     SlotShape,
     find_slots,
 )
+from carebook.domain.scheduling.search_filters import apply_search_filters, search_filters
 from carebook.errors import ForbiddenError, NotFoundError, ValidationError
 from carebook.services import authz
 from carebook.services.context import Deps
@@ -26,6 +27,8 @@ def search_availability(
     deps: Deps, actor: Actor, organisation_id: OrganisationId, query: AvailabilityQuery
 ) -> AvailabilityResult:
     """Free slots; one calendar load and one busy-interval query, whatever the size.
+    Plugin rules that filter search results
+    (:mod:`carebook.domain.scheduling.search_filters`) then drop what they would refuse.
 
     A patient's search also removes their own busy time; anyone may search. A
     ``query.patient_id`` must name a patient of the organisation whom the actor may name
@@ -67,4 +70,7 @@ def search_availability(
             patient_ids=(query.patient_id,) if query.patient_id else (),
             now=now,
         )
-    return find_slots(calendar, busy, query, now)
+    found = find_slots(calendar, busy, query, now)
+    return apply_search_filters(
+        found, search_filters(deps.rules), calendar, patient_id=query.patient_id, now=now
+    )
