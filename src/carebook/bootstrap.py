@@ -67,7 +67,8 @@ class CarebookConfig:
 
     ``dispatch="inline"`` delivers events right after each command commits (after the
     commit, in the caller's thread); ``"manual"`` leaves it to the host app calling
-    ``cb.events.dispatch()`` or ``cb.events.run_pending()``. ``delivery_options`` set
+    ``cb.events.dispatch()`` or ``cb.events.run_pending()`` (``dispatch_batch``: events
+    per dispatch round, 1 to 10,000). ``delivery_options`` set
     the retry rule (:class:`~carebook.domain.delivery.RetryPolicy`: ``max_attempts``,
     ``base_delay_seconds``, ``max_delay_seconds``, ``lease_seconds``).
     ``saga_options`` configure the booking saga (:class:`SagaSettings`:
@@ -86,6 +87,7 @@ class CarebookConfig:
     payment_gateway: str | None = None
     payment_gateway_options: Mapping[str, Any] = attrs.field(factory=dict)
     dispatch: str = "inline"
+    dispatch_batch: int = 100
     name: str = "carebook"
     saga_options: Mapping[str, Any] = attrs.field(factory=dict)
     delivery_options: Mapping[str, Any] = attrs.field(factory=dict)
@@ -93,6 +95,9 @@ class CarebookConfig:
     def __attrs_post_init__(self) -> None:
         if self.dispatch not in ("inline", "manual"):
             raise ConfigurationError("dispatch must be 'inline' or 'manual'")
+        batch = self.dispatch_batch
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 10_000:
+            raise ConfigurationError("dispatch_batch must be a whole number from 1 to 10000")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CarebookConfig:
@@ -170,7 +175,15 @@ def bootstrap(
         "hooks": _HookObserver(pm.hook, _EventContext(config.name)),  # carebook_on_event
         "sagas": sagas.handle_event,  # a saga event nudges its saga on
     }
-    dispatcher = Dispatcher(storage, clock, publisher, notifiers, subscribers, policy=policy)
+    dispatcher = Dispatcher(
+        storage,
+        clock,
+        publisher,
+        notifiers,
+        subscribers,
+        policy=policy,
+        batch=config.dispatch_batch,
+    )
     lifecycle, walkins = Lifecycle(deps), WalkIns(deps)
     jobs = PendingWork(
         storage,

@@ -2,9 +2,11 @@
 
 The jobs are handed in by the composition root (this kernel module knows no feature):
 hold expiry, saga resume, the walk-in sweep of one organisation, and outbox dispatch.
-Each job runs on its own; one that raises is logged (ids and the exception class only)
-and counted in :attr:`PendingReport.failed`, and the others still run. Dispatch runs
-last, so the events the other jobs raised are delivered by the same call.
+Each job runs on its own; one that raises is logged (its exception, the message scrubbed
+of contact data) and counted in :attr:`PendingReport.failed`, and the others still run;
+one that meets another process's change of the same item (a ConflictError) is counted in
+:attr:`PendingReport.contended`. Dispatch runs last, so the events the other jobs raised
+are delivered by the same call.
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from collections.abc import Callable, Collection, Mapping, Sized
 import attrs
 
 from carebook.domain.ids import OrganisationId
+from carebook.domain.redaction import describe_failure
+from carebook.errors import ConflictError, ValidationError
 from carebook.ports import Storage
 
-__all__ = ["PendingReport", "PendingWork"]
+__all__ = ["JOB_NAMES", "PendingReport", "PendingWork"]
+
+JOB_NAMES = ("expire_holds", "resume_sagas", "sweep_walkins", "dispatch")
+"""The background jobs, in the order one run takes them."""
 
 log = logging.getLogger("carebook.background")
 
@@ -41,6 +48,9 @@ class PendingReport:
     """Events that left the outbox (every consumer delivered or dead)."""
     failed: tuple[str, ...] = ()
     """The jobs that raised (``"expire_holds"``, ``"sweep:<organisation id>"``...)."""
+    contended: tuple[str, ...] = ()
+    """The jobs that met another process's change of the same item (a ConflictError:
+    another worker or host process did it first) and left it to them; not failures."""
 
 
 class PendingWork:
@@ -61,19 +71,32 @@ class PendingWork:
         self._sweep = sweep
         self._dispatch = dispatch
 
-    def run(self) -> PendingReport:
-        """Run every job once; see the module docstring."""
+    def run(self, jobs: Collection[str] | None = None) -> PendingReport:
+        """Run each job once (only those named in ``jobs``, if given: any of
+        :data:`JOB_NAMES`); see the module docstring."""
+        wanted = set(JOB_NAMES if jobs is None else jobs)
+        unknown = sorted(wanted - set(JOB_NAMES))
+        if unknown:
+            raise ValidationError(
+                f"unknown background jobs {unknown}; the jobs are {', '.join(JOB_NAMES)}"
+            )
         failed: list[str] = []
-        expired = self._job("expire_holds", lambda: len(self._expire_holds()), failed)
-        resumed = self._job("resume_sagas", lambda: sum(self._resume_sagas().values()), failed)
-        swept = no_shows = 0
-        for organisation_id in self._organisations(failed):
-            name = f"sweep:{organisation_id}"
-            found = self._job(name, functools.partial(self._swept, organisation_id), failed)
-            if name not in failed:
-                swept += 1
-                no_shows += found
-        dispatched = self._job("dispatch", self._dispatch, failed)
+        contended: list[str] = []
+        run = functools.partial(self._job, failed=failed, contended=contended)
+        expired = resumed = swept = no_shows = dispatched = 0
+        if "expire_holds" in wanted:
+            expired = run("expire_holds", lambda: len(self._expire_holds()))
+        if "resume_sagas" in wanted:
+            resumed = run("resume_sagas", lambda: sum(self._resume_sagas().values()))
+        if "sweep_walkins" in wanted:
+            for organisation_id in self._organisations(failed):
+                name = f"sweep:{organisation_id}"
+                found = run(name, functools.partial(self._swept, organisation_id))
+                if name not in failed and name not in contended:
+                    swept += 1
+                    no_shows += found
+        if "dispatch" in wanted:
+            dispatched = run("dispatch", self._dispatch)
         return PendingReport(
             holds_expired=expired,
             sagas_resumed=resumed,
@@ -81,6 +104,7 @@ class PendingWork:
             walkin_no_shows=no_shows,
             events_dispatched=dispatched,
             failed=tuple(failed),
+            contended=tuple(contended),
         )
 
     def _swept(self, organisation_id: OrganisationId) -> int:
@@ -101,9 +125,20 @@ class PendingWork:
             self._failed("list_organisations", exc, failed)
             return found
 
-    def _job(self, name: str, job: Callable[[], int], failed: list[str]) -> int:
+    def _job(
+        self, name: str, job: Callable[[], int], *, failed: list[str], contended: list[str]
+    ) -> int:
         try:
             return job()
+        except ConflictError as exc:  # another process changed the same item first
+            contended.append(name)
+            log.info(
+                "background job %s met a concurrent change (%s); left to the other process",
+                name,
+                exc.code,
+                extra={"job": name, "error_code": exc.code},
+            )
+            return 0
         except Exception as exc:  # one job failing never stops the others
             self._failed(name, exc, failed)
             return 0
@@ -111,9 +146,10 @@ class PendingWork:
     @staticmethod
     def _failed(name: str, exc: Exception, failed: list[str]) -> None:
         failed.append(name)
+        error = describe_failure(type(exc).__name__, str(exc))
         log.warning(
             "background job %s failed: %s",
             name,
-            type(exc).__name__,
-            extra={"job": name, "error_type": type(exc).__name__},
+            error,
+            extra={"job": name, "error_type": type(exc).__name__, "error": error},
         )

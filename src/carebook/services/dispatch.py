@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import pendulum
 
@@ -231,12 +231,14 @@ class Events:
         """Deliver what is due now; returns how many events left the outbox."""
         return self._dispatcher.run()
 
-    def run_pending(self) -> PendingReport:
+    def run_pending(self, jobs: Collection[str] | None = None) -> PendingReport:
         """Do every piece of background work that is due now, once: expire holds,
         resume sagas, sweep every organisation's walk-in queues, then deliver due
-        events. A job that fails is logged and counted; the others still run. Call it
-        from the host's scheduler (docs/operations.md gives the periods)."""
-        return self._jobs.run()
+        events (``jobs``: only these, by name: ``expire_holds``, ``resume_sagas``,
+        ``sweep_walkins``, ``dispatch``; ValidationError for another name). A job that
+        fails is logged and counted; the others still run. Call it from the host's
+        scheduler, or run ``carebook worker`` (docs/operations.md gives the periods)."""
+        return self._jobs.run(jobs)
 
     def pending(self, limit: int = 100) -> list[ev.Event]:
         """Committed events some consumer has still to take, oldest first
