@@ -14,6 +14,7 @@ from carebook.domain.scheduling.appointment import (
     TRANSITIONS,
     Appointment,
     AppointmentStatus,
+    Move,
     SessionStatus,
     TreatmentSession,
 )
@@ -65,6 +66,7 @@ from carebook.services.booking.commands import (
     BookAppointment,
     CancelAppointment,
     HoldSlot,
+    RescheduleAppointment,
 )
 from carebook.services.booking.service import (
     Booking,
@@ -97,6 +99,7 @@ __all__ = [
     "HoldSlot",
     "Lifecycle",
     "Location",
+    "Move",
     "Organisation",
     "Patient",
     "PatientFacts",
@@ -104,6 +107,7 @@ __all__ = [
     "Practitioner",
     "Queries",
     "Rejection",
+    "RescheduleAppointment",
     "ReservationRule",
     "Resource",
     "ResourceKind",

@@ -197,6 +197,81 @@ class AppointmentRepository:
             .values(blocks_time=blocks, hold_expires_at=_epoch_or_none(appointment.hold_expires_at))
         )
 
+    def move(
+        self, appointment: Appointment, *, previous: Appointment, now: pendulum.DateTime
+    ) -> None:
+        """A reschedule: the row moves in place to its new span and owners, version
+        checked. On PostgreSQL the update queues behind the new owners' locks and the
+        exclusion constraints refuse an overlap (the row's own old span is the row
+        itself, so it never clashes); on SQLite the overlap is re-checked here, leaving
+        the appointment itself out."""
+        self._rows.require_write()
+        if appointment.id != previous.id or appointment.version != previous.version + 1:
+            raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+        start, end = appointment.occupied_epochs
+        epoch_now = now_epoch(now)
+        self._vetted.clear()
+        postgres = self._conn.dialect.name == "postgresql"
+        keys = lock_keys(appointment) if postgres else []
+        blocks = _blocks_time(appointment) and appointment.occupies(now)
+        if blocks:
+            self._release_expired_holds(appointment, start, end, epoch_now, keys)
+            if not postgres:
+                clash = self.busy_intervals(
+                    start,
+                    end,
+                    now=now,
+                    practitioner_ids=(appointment.practitioner_id,),
+                    patient_ids=(appointment.patient_id,),
+                    resource_ids=appointment.resource_ids,
+                    exclude=appointment.id,
+                )
+                if clash:
+                    kind, owner = clash[0].owner_kind, clash[0].owner_id
+                    raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
+        result = self._conn.execute(
+            update(APPOINTMENTS)
+            .where(
+                APPOINTMENTS.c.id == appointment.id,
+                APPOINTMENTS.c.version == previous.version,
+                *((taking_locks(),) if postgres and blocks else ()),
+            )
+            .values(
+                location_id=appointment.location_id,
+                practitioner_id=appointment.practitioner_id,
+                start_at=to_epoch(appointment.start),
+                occupied_start=start,
+                occupied_end=end,
+                status=appointment.status.value,
+                version=appointment.version,
+                blocks_time=blocks,
+                data=dumps(appointment),
+            ),
+            {LOCK_KEYS: keys} if postgres and blocks else {},
+        )
+        if result.rowcount != 1:
+            if self.get(appointment.id) is None:
+                raise ConflictError(f"appointment {appointment.id} does not exist")
+            raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+        self._conn.execute(
+            APPT_RESOURCES.delete().where(APPT_RESOURCES.c.appointment_id == appointment.id)
+        )
+        if appointment.resource_ids:
+            self._conn.execute(
+                APPT_RESOURCES.insert(),
+                [
+                    {
+                        "appointment_id": appointment.id,
+                        "resource_id": rid,
+                        "occupied_start": start,
+                        "occupied_end": end,
+                        "hold_expires_at": None,
+                        "blocks_time": blocks,
+                    }
+                    for rid in appointment.resource_ids
+                ],
+            )
+
     def _explain_failed_update(self, appointment: Appointment, start: int, end: int) -> None:
         row = self._conn.execute(
             select(
