@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 import attrs
 import pendulum
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
@@ -24,6 +24,7 @@ from carebook_sqlalchemy.repositories.locks import (
     locked_insert,
     taking_locks,
 )
+from carebook_sqlalchemy.repositories.releases import release_expired_holds
 from carebook_sqlalchemy.schema.core import OCCUPYING_FIXED
 
 __all__ = ["AppointmentRepository"]
@@ -82,7 +83,7 @@ class AppointmentRepository:
         postgres = self._conn.dialect.name == "postgresql"
         keys = lock_keys(appointment) if postgres else []
         if appointment.occupies(now) and not vetted:
-            self._release_expired_holds(appointment, start, end, epoch_now, keys)
+            release_expired_holds(self._conn, appointment, start, end, epoch_now, keys)
             if not postgres:
                 clash = self.busy_intervals(
                     start,
@@ -132,30 +133,6 @@ class AppointmentRepository:
                     for rid in appointment.resource_ids
                 ],
             )
-
-    def _release_expired_holds(
-        self, appointment: Appointment, start: int, end: int, now: int, keys: list[int]
-    ) -> None:
-        """Holds past their expiry stop blocking time before a new row claims it (the
-        hold itself stays ``proposed`` until the expiry sweep cancels it). On PostgreSQL
-        (``keys`` given) the release writes the owners' time, so it takes their locks."""
-        release, resources = (
-            (_LOCKED_RELEASE_APPOINTMENTS, _LOCKED_RELEASE_RESOURCES)
-            if keys
-            else (_RELEASE_APPOINTMENTS, _RELEASE_RESOURCES)
-        )
-        params = {
-            **({LOCK_KEYS: keys} if keys else {}),
-            "start": start,
-            "end": end,
-            "now": now,
-            "practitioner": appointment.practitioner_id,
-            "patient": appointment.patient_id,
-            "resources": list(appointment.resource_ids),
-        }
-        self._conn.execute(release, params)
-        if appointment.resource_ids:
-            self._conn.execute(resources, params)
 
     def update(self, appointment: Appointment) -> None:
         self._rows.require_write()
@@ -215,7 +192,7 @@ class AppointmentRepository:
         keys = lock_keys(appointment) if postgres else []
         blocks = _blocks_time(appointment) and appointment.occupies(now)
         if blocks:
-            self._release_expired_holds(appointment, start, end, epoch_now, keys)
+            release_expired_holds(self._conn, appointment, start, end, epoch_now, keys)
             if not postgres:
                 clash = self.busy_intervals(
                     start,
@@ -401,42 +378,3 @@ _LOCKED_INSERT_APPOINTMENT = locked_insert(APPOINTMENTS)
 _BY_IDEMPOTENCY_KEY = select(APPOINTMENTS.c.data).where(
     APPOINTMENTS.c.idempotency_key == bindparam("key")
 )
-
-
-# Holds that no longer block (not busy.hold_blocks): ``:now`` is busy.now_epoch and the
-# hold_expires_at columns hold busy.expiry_epoch.
-_EXPIRED_OVERLAPPING = (
-    APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
-    APPOINTMENTS.c.blocks_time.is_(True),
-    APPOINTMENTS.c.hold_expires_at <= bindparam("now"),
-    APPOINTMENTS.c.occupied_start < bindparam("end"),
-    APPOINTMENTS.c.occupied_end > bindparam("start"),
-)
-_RELEASE_APPOINTMENTS = (
-    update(APPOINTMENTS)
-    .where(
-        *_EXPIRED_OVERLAPPING,
-        or_(
-            APPOINTMENTS.c.practitioner_id == bindparam("practitioner"),
-            APPOINTMENTS.c.patient_id == bindparam("patient"),
-        ),
-    )
-    .values(blocks_time=False)
-)
-_RELEASE_RESOURCES = (
-    update(APPT_RESOURCES)
-    .where(
-        APPT_RESOURCES.c.resource_id.in_(bindparam("resources", expanding=True)),
-        APPT_RESOURCES.c.blocks_time.is_(True),
-        APPT_RESOURCES.c.hold_expires_at <= bindparam("now"),
-        APPT_RESOURCES.c.occupied_start < bindparam("end"),
-        APPT_RESOURCES.c.occupied_end > bindparam("start"),
-    )
-    .values(blocks_time=False)
-)
-# PostgreSQL: the same, once the owners' locks are taken. In the statement itself, not
-# before it: a writer that stalls between its busy read and the release holds no lock,
-# so a confirmation of the hold it is about to release goes first and the release,
-# let in after it, re-checks the row (READ COMMITTED) and leaves it alone.
-_LOCKED_RELEASE_APPOINTMENTS = _RELEASE_APPOINTMENTS.where(taking_locks())
-_LOCKED_RELEASE_RESOURCES = _RELEASE_RESOURCES.where(taking_locks())
