@@ -41,6 +41,7 @@ EXPECTED_PAGES = {
     "booking-saga.md",
     "operations.md",
     "errors.md",
+    "changes.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
+    "reschedule_a_visit.py": [
+        "   Wed 15:00  Dr Blue  booked",
+        "   same appointment: True; retry moved again: False",
+        "   15:00 with Dr Blue refused: practitioner_busy",
+        "   10:00 with Dr Grey booked: booked",
+        "   by Ana refused: reschedule_limit",
+        "   by reception, overriding: Wed 16:00, moves so far 2",
+        "   AppointmentRescheduled  Wed 10:00 -> Wed 15:00  overridden=False",
+        "   appointment_rescheduled  previous_practitioner Dr Grey",
+    ],
     "quickstart.py": [
         "   location       Manhattan      America/New_York",
         "   location       Chicago Loop   America/Chicago",

@@ -14,6 +14,7 @@ from carebook.domain.scheduling.appointment import (
     TRANSITIONS,
     Appointment,
     AppointmentStatus,
+    Move,
     SessionStatus,
     TreatmentSession,
 )
@@ -69,6 +70,7 @@ from carebook.services.booking.commands import (
     BookAppointment,
     CancelAppointment,
     HoldSlot,
+    RescheduleAppointment,
 )
 from carebook.services.booking.service import (
     Booking,
@@ -101,6 +103,7 @@ __all__ = [
     "HoldSlot",
     "Lifecycle",
     "Location",
+    "Move",
     "Organisation",
     "Patient",
     "PatientFacts",
@@ -108,6 +111,7 @@ __all__ = [
     "Practitioner",
     "Queries",
     "Rejection",
+    "RescheduleAppointment",
     "ReservationRule",
     "Resource",
     "ResourceKind",

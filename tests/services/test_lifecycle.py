@@ -25,7 +25,12 @@ from carebook.domain.events import EventStamp
 from carebook.domain.scheduling.appointment import TRANSITIONS, Action
 from carebook.domain.scheduling.rules import BUILTIN_RULES
 from carebook.ports import UnitOfWork
-from carebook.scheduling import Appointment, AppointmentStatus, CancelAppointment
+from carebook.scheduling import (
+    Appointment,
+    AppointmentStatus,
+    CancelAppointment,
+    RescheduleAppointment,
+)
 from carebook.services.context import Deps, TransitionObserver
 from carebook.services.lifecycle import transitions as lifecycle
 from carebook.testing.world import World, at, make_world
@@ -94,6 +99,12 @@ def act(w: World, action: Action, appointment: Appointment) -> Appointment:
         Action.CANCEL: lambda: w.cb.lifecycle.cancel(staff, CancelAppointment(appointment_id=aid)),
         Action.NO_SHOW: lambda: w.cb.lifecycle.mark_no_show(staff, aid),
         Action.ENTER_IN_ERROR: lambda: w.cb.lifecycle.enter_in_error(staff, aid),
+        Action.RESCHEDULE: lambda: w.cb.lifecycle.reschedule(
+            staff,
+            RescheduleAppointment(
+                appointment_id=aid, start=at(11), override_reason="after the start"
+            ),
+        ),
     }
     return calls[action]()
 

@@ -27,6 +27,7 @@ from carebook.domain.scheduling.appointment import (
     Action,
     Appointment,
     AppointmentStatus,
+    Move,
     SessionStatus,
     TreatmentSession,
 )
@@ -66,6 +67,19 @@ def stamp(now: pendulum.DateTime = NOW, correlation_id: str = "corr-1") -> ev.Ev
 
 
 Result = tuple[Appointment, list[ev.Event]]
+
+
+def _move(a: Appointment, s: ev.EventStamp) -> Move:
+    return Move(
+        idempotency_key=None,
+        fingerprint="f",
+        from_start=a.start,
+        to_start=a.start,
+        at=s.now,
+        by="staff",
+    )
+
+
 PERFORM: dict[Action, Callable[[Appointment, ev.EventStamp], Result]] = {
     Action.REQUEST: lambda a, s: a.finalise_hold(s, confirmed=False),
     Action.BOOK: lambda a, s: a.finalise_hold(s, confirmed=True),
@@ -77,6 +91,8 @@ PERFORM: dict[Action, Callable[[Appointment, ev.EventStamp], Result]] = {
     Action.EXPIRE: lambda a, s: a.cancel(s, reason="hold_expired", by="system", expire=True),
     Action.NO_SHOW: lambda a, s: a.no_show(s, POLICY),
     Action.ENTER_IN_ERROR: lambda a, s: a.enter_in_error(s),
+    # The slot itself is the service's business: the aggregate moves to what it is given.
+    Action.RESCHEDULE: lambda a, s: a.rescheduled(a, s, _move(a, s)),
 }
 
 EVENT_OF: dict[Action, type[ev.Event]] = {
@@ -90,6 +106,7 @@ EVENT_OF: dict[Action, type[ev.Event]] = {
     Action.EXPIRE: ev.AppointmentCancelled,
     Action.NO_SHOW: ev.AppointmentNoShow,
     Action.ENTER_IN_ERROR: ev.AppointmentEnteredInError,
+    Action.RESCHEDULE: ev.AppointmentRescheduled,
 }
 
 EXPECTED_TABLE: dict[tuple[AppointmentStatus, Action], AppointmentStatus] = {
@@ -99,7 +116,9 @@ EXPECTED_TABLE: dict[tuple[AppointmentStatus, Action], AppointmentStatus] = {
     (S.PROPOSED, Action.EXPIRE): S.CANCELLED,
     (S.PENDING, Action.CONFIRM): S.BOOKED,
     (S.PENDING, Action.CANCEL): S.CANCELLED,
+    (S.PENDING, Action.RESCHEDULE): S.PENDING,
     (S.BOOKED, Action.CHECK_IN): S.ARRIVED,
+    (S.BOOKED, Action.RESCHEDULE): S.BOOKED,
     (S.BOOKED, Action.CANCEL): S.CANCELLED,
     (S.BOOKED, Action.NO_SHOW): S.NOSHOW,
     (S.ARRIVED, Action.START_SESSION): S.ARRIVED,

@@ -15,11 +15,18 @@ from collections.abc import Callable, Iterator
 import attrs
 import pytest
 
-from carebook import Actor, Carebook, IdempotencyConflictError, RuleRejectedError
+from carebook import (
+    Actor,
+    AppointmentId,
+    Carebook,
+    IdempotencyConflictError,
+    RuleRejectedError,
+    SlotUnavailableError,
+)
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.events import RetryPolicy
 from carebook.ports import Notifier, Storage
-from carebook.scheduling import WeeklyHours, WorkingPlan
+from carebook.scheduling import RescheduleAppointment, WeeklyHours, WorkingPlan
 from carebook.testing.flows import FlakyNotifier, ServiceFlows
 from carebook.testing.world import World, at, make_world
 from carebook_sqlalchemy import SqlStorage
@@ -244,3 +251,45 @@ def test_two_carebooks_dispatching_at_once_notify_each_booking_once(
     assert sorted(str(n.appointment_id) for n in sent) == sorted(str(b.id) for b in booked)
     assert len({n.event_id for n in sent}) == len(booked)
     assert w.cb.events.pending() == []
+
+
+def test_two_carebooks_moving_into_one_slot_leave_exactly_one_there(
+    world: World, another: Another
+) -> None:
+    """Two processes reschedule two patients' visits into the same free slot at once:
+    one move wins, the other is refused with a slot refusal and its visit stays where it
+    was, booked; nothing deadlocks, nothing is left half moved."""
+    w = world
+    first = w.book(w.alice, at(10), actor=w.staff)
+    second = w.book(w.bob, at(11), actor=w.staff)
+    other = another()
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def move(name: str, cb: Carebook, appointment_id: AppointmentId) -> None:
+        barrier.wait()
+        try:
+            outcomes[name] = cb.lifecycle.reschedule(
+                w.staff, RescheduleAppointment(appointment_id=appointment_id, start=at(14))
+            )
+        except (RuleRejectedError, SlotUnavailableError) as refused:
+            outcomes[name] = refused
+
+    threads = [
+        threading.Thread(target=move, args=("first", w.cb, first.id)),
+        threading.Thread(target=move, args=("second", other, second.id)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    moved = [o for o in outcomes.values() if not isinstance(o, Exception)]
+    refused = [o for o in outcomes.values() if isinstance(o, Exception)]
+    assert len(moved) == 1 and len(refused) == 1, outcomes
+    loser = refused[0]
+    assert getattr(loser, "reason_code", None) in {"practitioner_busy", "slot_unavailable"}
+    at_two = [a for a in w.appointments() if a.start == at(14)]
+    assert len(at_two) == 1
+    stayed = second if outcomes["first"] is moved[0] else first
+    assert w.cb.queries.get_appointment(Actor.system(), stayed.id) == stayed

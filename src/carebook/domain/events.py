@@ -36,6 +36,7 @@ __all__ = [
     "AppointmentEvent",
     "AppointmentHeld",
     "AppointmentNoShow",
+    "AppointmentRescheduled",
     "BookingConfirmed",
     "BookingFailed",
     "BookingRequested",
@@ -132,6 +133,24 @@ class AppointmentCancelled(AppointmentEvent):
 
     reason: str
     by: str
+
+
+@frozen(kw_only=True)
+class AppointmentRescheduled(AppointmentEvent):
+    """Moved to a new time (and perhaps practitioner, location or resources); the
+    appointment keeps its id, status, price and payment. ``location_id`` and
+    ``practitioner_id`` are the new ones, ``previous_*`` the old; ``reschedules`` counts
+    the moves so far; ``overridden`` says staff overrode the reschedule policy (their
+    reason is kept with the appointment, never in an event)."""
+
+    previous_start: pendulum.DateTime
+    previous_end: pendulum.DateTime
+    previous_location_id: LocationId
+    previous_practitioner_id: PractitionerId
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    reschedules: int
+    overridden: bool
 
 
 @frozen(kw_only=True)
@@ -323,6 +342,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AppointmentBooked,
     AppointmentConfirmed,
     AppointmentCancelled,
+    AppointmentRescheduled,
     PatientArrived,
     AppointmentNoShow,
     AppointmentEnteredInError,

@@ -158,6 +158,10 @@ def practitioner_id(value: PractitionerId | str) -> PractitionerId:
     return _lenient(value)  # type: ignore[no-any-return]
 
 
+def optional_practitioner_id(value: PractitionerId | str | None) -> PractitionerId | None:
+    return _lenient(value)  # type: ignore[no-any-return]
+
+
 def patient_id(value: PatientId | str) -> PatientId:
     return _lenient(value)  # type: ignore[no-any-return]
 

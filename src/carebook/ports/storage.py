@@ -111,9 +111,20 @@ class AppointmentRepository(Protocol):
         """Replace the stored version ``appointment.version - 1``; ConflictError if stale.
 
         Status and session changes only: the occupied span must stay the same
-        (StorageError otherwise). Moving an appointment is a reschedule, which
+        (StorageError otherwise). Moving an appointment is :meth:`move`, which
         re-checks overlap like :meth:`add`.
         """
+        ...
+
+    def move(
+        self, appointment: Appointment, *, previous: Appointment, now: pendulum.DateTime
+    ) -> None:
+        """Replace ``previous`` (stored at version ``appointment.version - 1``) by
+        ``appointment``, the same id at a new span, practitioner, location or resources
+        (a reschedule). Like :meth:`add`, SlotUnavailableError when the new span overlaps
+        another appointment that occupies its time at ``now`` (the appointment's own old
+        span does not count, and expired holds do not either); ConflictError if
+        ``previous`` is stale. Either way nothing changes."""
         ...
 
     def by_idempotency_key(self, key: str) -> Appointment | None: ...

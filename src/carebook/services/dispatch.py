@@ -53,6 +53,11 @@ def notifications_for(event: ev.Event) -> list[Notification]:
         (ev.SessionStarted, "session_started", ("patient",)),
         (ev.SessionCompleted, "session_completed", ("patient",)),
         (ev.AppointmentNoShow, "appointment_noshow", ("patient",)),
+        (
+            ev.AppointmentRescheduled,
+            "appointment_rescheduled",
+            ("patient", "practitioner", "previous_practitioner"),
+        ),
     ]
     out: list[Notification] = []
     for cls, kind, roles in rules:
@@ -62,7 +67,14 @@ def notifications_for(event: ev.Event) -> list[Notification]:
             return []
         assert isinstance(event, ev.AppointmentEvent)
         for role in roles:
-            recipient = event.patient_id if role == "patient" else event.practitioner_id
+            recipient: uuid.UUID
+            if role == "previous_practitioner":
+                assert isinstance(event, ev.AppointmentRescheduled)
+                if event.previous_practitioner_id == event.practitioner_id:
+                    continue  # the same practitioner hears once
+                recipient = event.previous_practitioner_id
+            else:
+                recipient = event.patient_id if role == "patient" else event.practitioner_id
             out.append(
                 Notification(
                     kind=kind,

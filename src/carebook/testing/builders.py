@@ -339,6 +339,12 @@ def _event_values(now: pendulum.DateTime) -> dict[str, Any]:
         "quota_day": lambda: now.date(),
         "intent_id": lambda: "pi_test_000001",
         "step": lambda: "void_payment",
+        "previous_start": lambda: now.add(days=1, hours=-2),
+        "previous_end": lambda: now.add(days=1, hours=-2, minutes=30),
+        "previous_location_id": lambda: LocationId(uuid.uuid4()),
+        "previous_practitioner_id": lambda: PractitionerId(uuid.uuid4()),
+        "reschedules": lambda: 1,
+        "overridden": lambda: False,
     }
 
 

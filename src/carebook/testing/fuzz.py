@@ -47,6 +47,7 @@ from carebook.scheduling import (
     Closure,
     DateOverride,
     HoldSlot,
+    RescheduleAppointment,
     WeeklyHours,
     WorkingPlan,
 )
@@ -171,6 +172,7 @@ COMMANDS: dict[str, tuple[type, tuple[str, ...]]] = {
     "HoldSlot": (HoldSlot, _APPOINTMENT),
     "RequestBooking": (RequestBooking, (*_APPOINTMENT, "idempotency_key")),
     "CancelAppointment": (CancelAppointment, ("appointment_id", "reason", "note")),
+    "RescheduleAppointment": (RescheduleAppointment, ("appointment_id", "start")),
     "AvailabilityQuery": (AvailabilityQuery, ("service_ids", "window", "patient_id")),
     "CheckIn": (CheckIn, ("location_id", "patient_id", "idempotency_key")),
     "Closure": (Closure, ("interval", "label")),

@@ -39,24 +39,44 @@ class MemoryAppointments:
         changes.require_write()
         if changes.appointment(appointment.id) is not None:
             raise ConflictError(f"appointment {appointment.id} already exists")
-        if appointment.occupies(now):
-            start, end = appointment.occupied_epochs
-            for owner_kind, owner_id in owners(appointment):
-                only = (owner_id,)
-                clash = self.busy_intervals(
-                    start,
-                    end,
-                    now=now,
-                    practitioner_ids=only if owner_kind == PRACTITIONER else (),
-                    resource_ids=only if owner_kind == RESOURCE else (),
-                    patient_ids=only if owner_kind == PATIENT else (),
-                )
-                if clash:
-                    raise SlotUnavailableError(
-                        f"{owner_kind} {owner_id} is already booked at that time"
-                    )
+        self._refuse_overlap(appointment, now)
         changes.stage(appointment)
         changes.new.add(appointment.id)
+
+    def _refuse_overlap(
+        self, appointment: Appointment, now: pendulum.DateTime, exclude: uuid.UUID | None = None
+    ) -> None:
+        if not appointment.occupies(now):
+            return
+        start, end = appointment.occupied_epochs
+        for owner_kind, owner_id in owners(appointment):
+            only = (owner_id,)
+            clash = self.busy_intervals(
+                start,
+                end,
+                now=now,
+                practitioner_ids=only if owner_kind == PRACTITIONER else (),
+                resource_ids=only if owner_kind == RESOURCE else (),
+                patient_ids=only if owner_kind == PATIENT else (),
+                exclude=exclude,
+            )
+            if clash:
+                raise SlotUnavailableError(
+                    f"{owner_kind} {owner_id} is already booked at that time"
+                )
+
+    def move(
+        self, appointment: Appointment, *, previous: Appointment, now: pendulum.DateTime
+    ) -> None:
+        changes = self._changes
+        changes.require_write()
+        current = changes.appointment(appointment.id)
+        if current is None or previous.id != appointment.id:
+            raise ConflictError(f"appointment {appointment.id} does not exist")
+        if current.version != previous.version or appointment.version != previous.version + 1:
+            raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+        self._refuse_overlap(appointment, now, exclude=appointment.id)
+        changes.stage(appointment)
 
     def update(self, appointment: Appointment) -> None:
         changes = self._changes

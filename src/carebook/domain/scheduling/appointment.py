@@ -38,6 +38,7 @@ __all__ = [
     "Action",
     "Appointment",
     "AppointmentStatus",
+    "Move",
     "SessionStatus",
     "TreatmentSession",
 ]
@@ -64,6 +65,7 @@ class Action(enum.StrEnum):
     START_SESSION = "start a session for"
     COMPLETE = "complete"
     CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
     EXPIRE = "expire"
     NO_SHOW = "mark as no-show"
     ENTER_IN_ERROR = "mark entered-in-error"
@@ -77,7 +79,9 @@ TRANSITIONS: dict[tuple[AppointmentStatus, Action], AppointmentStatus] = {
     (S.PROPOSED, Action.EXPIRE): S.CANCELLED,
     (S.PENDING, Action.CONFIRM): S.BOOKED,
     (S.PENDING, Action.CANCEL): S.CANCELLED,
+    (S.PENDING, Action.RESCHEDULE): S.PENDING,
     (S.BOOKED, Action.CHECK_IN): S.ARRIVED,
+    (S.BOOKED, Action.RESCHEDULE): S.BOOKED,
     (S.BOOKED, Action.CANCEL): S.CANCELLED,
     (S.BOOKED, Action.NO_SHOW): S.NOSHOW,
     (S.ARRIVED, Action.START_SESSION): S.ARRIVED,
@@ -112,6 +116,22 @@ class TreatmentSession:
 
 
 @frozen(kw_only=True)
+class Move:
+    """One reschedule, kept with the appointment it moved: the idempotency key it was
+    asked with (scoped to the appointment) and the request's fingerprint, from where to
+    where, when, by which kind of actor, and the reason staff gave to override the
+    policy (free text: kept out of ``repr``, events and logs)."""
+
+    idempotency_key: str | None
+    fingerprint: str
+    from_start: pendulum.DateTime
+    to_start: pendulum.DateTime
+    at: pendulum.DateTime
+    by: str
+    override_reason: str | None = attrs.field(default=None, repr=False)
+
+
+@frozen(kw_only=True)
 class Appointment:
     """One patient with one practitioner (and resources) for one or more services.
 
@@ -139,6 +159,7 @@ class Appointment:
     cancel_reason: str | None = None
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+    moves: tuple[Move, ...] = attrs.field(default=(), converter=to_tuple)
     version: int = 1
 
     # -- queries -------------------------------------------------------------------
@@ -256,6 +277,64 @@ class Appointment:
             raise InvalidTransitionError("appointment", "in session", Action.CANCEL.value)
         new = self._move(Action.EXPIRE if expire else Action.CANCEL, cancel_reason=reason)
         return new, [new._event(ev.AppointmentCancelled, stamp, reason=reason, by=by)]
+
+    def check_reschedule(
+        self, now: pendulum.DateTime, policy: BookingPolicy, *, overridden: bool
+    ) -> None:
+        """May this appointment be moved at ``now``? Only a ``pending`` or ``booked`` one
+        (InvalidTransitionError otherwise); and, unless staff override the policy, not
+        later than ``reschedule_notice`` minutes before its current start
+        (``reschedule_notice``) nor more than ``max_reschedules`` times
+        (``reschedule_limit``)."""
+        if (self.status, Action.RESCHEDULE) not in TRANSITIONS:
+            raise InvalidTransitionError("appointment", self.status.value, Action.RESCHEDULE.value)
+        if overridden:
+            return
+        if now > self.start.subtract(minutes=policy.reschedule_notice):
+            raise RuleRejectedError(
+                "reschedule_notice",
+                f"appointments may be moved up to {policy.reschedule_notice} minutes "
+                "before their start",
+            )
+        if len(self.moves) >= policy.max_reschedules:
+            raise RuleRejectedError(
+                "reschedule_limit",
+                f"an appointment may be moved at most {policy.max_reschedules} times",
+            )
+
+    def rescheduled(
+        self, target: Appointment, stamp: ev.EventStamp, move: Move
+    ) -> tuple[Appointment, list[ev.Event]]:
+        """This appointment at ``target``'s time, practitioner, location and resources
+        (``target`` is what the reservation decision returned for the new slot), with
+        ``move`` recorded; the id, status, services, price and payment stay. Call
+        :meth:`check_reschedule` first."""
+        self._move(Action.RESCHEDULE)  # the status check, once more
+        new = attrs.evolve(
+            self,
+            location_id=target.location_id,
+            practitioner_id=target.practitioner_id,
+            resource_ids=target.resource_ids,
+            start=target.start,
+            end=target.end,
+            occupied_start=target.occupied_start,
+            occupied_end=target.occupied_end,
+            moves=(*self.moves, move),
+            version=self.version + 1,
+        )
+        event = new._event(
+            ev.AppointmentRescheduled,
+            stamp,
+            previous_start=self.start,
+            previous_end=self.end,
+            previous_location_id=self.location_id,
+            previous_practitioner_id=self.practitioner_id,
+            start=new.start,
+            end=new.end,
+            reschedules=len(new.moves),
+            overridden=move.override_reason is not None,
+        )
+        return new, [event]
 
     def no_show(
         self, stamp: ev.EventStamp, policy: BookingPolicy

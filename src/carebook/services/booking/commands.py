@@ -13,7 +13,15 @@ from carebook.domain.ids import AppointmentId, LocationId, PatientId, Practition
 from carebook.domain.instants import require_aware
 from carebook.errors import ValidationError
 
-__all__ = ["BookAppointment", "CancelAppointment", "HoldSlot", "fingerprint", "scoped_key"]
+__all__ = [
+    "BookAppointment",
+    "CancelAppointment",
+    "HoldSlot",
+    "RescheduleAppointment",
+    "fingerprint",
+    "move_fingerprint",
+    "scoped_key",
+]
 
 
 def _start(value: object) -> pendulum.DateTime:
@@ -76,6 +84,47 @@ class CancelAppointment:
             or not validators.is_clean_text(self.reason)
         ):
             raise ValidationError("a cancellation reason is a short code, e.g. 'patient_request'")
+
+
+@frozen(kw_only=True)
+class RescheduleAppointment:
+    """Move an appointment to ``start``, and to another ``practitioner_id`` or
+    ``location_id`` where given (None: the current one). Its services stay; resources
+    are chosen again for the new slot.
+
+    ``idempotency_key``: retrying with the same key and request returns the moved
+    appointment without moving it again; the same key with another request is an
+    IdempotencyConflictError. ``override_reason``: staff (never a patient) overriding
+    the reschedule notice and limit say why; the reason is recorded with the move and
+    kept out of events and logs.
+    """
+
+    appointment_id: AppointmentId = attrs.field(converter=ids.appointment_id, validator=ids.is_id)
+    start: pendulum.DateTime = attrs.field(converter=_start)
+    practitioner_id: PractitionerId | None = attrs.field(
+        default=None,
+        converter=ids.optional_practitioner_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
+    location_id: LocationId | None = attrs.field(
+        default=None,
+        converter=ids.optional_location_id,
+        validator=attrs.validators.optional(ids.is_id),
+    )
+    idempotency_key: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(validators.idempotency_key)
+    )
+    override_reason: str | None = attrs.field(
+        default=None, repr=False, validator=validators.optional_text(validators.MAX_NOTE)
+    )
+
+
+def move_fingerprint(command: RescheduleAppointment) -> str:
+    """A digest of a reschedule request except its idempotency key."""
+    from carebook.serialization import dumps
+
+    body = dumps(attrs.evolve(command, idempotency_key=None))
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def scoped_key(command: BookAppointment) -> str:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from carebook.domain.actors import Actor
 from carebook.domain.ids import AppointmentId
 from carebook.domain.scheduling.appointment import Appointment
-from carebook.services.booking.commands import CancelAppointment
+from carebook.services.booking.commands import CancelAppointment, RescheduleAppointment
 from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
-from carebook.services.lifecycle import transitions
+from carebook.services.lifecycle import reschedule, transitions
 
 __all__ = ["Lifecycle"]
 
 
 @checked_api
 class Lifecycle:
-    """Confirm, check in, run the treatment session, cancel, and expire holds."""
+    """Confirm, check in, run the treatment session, cancel, reschedule, and expire holds."""
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
@@ -67,6 +67,16 @@ class Lifecycle:
         """Cancel. A patient cancels only their own, and not later than the policy's
         ``cancel_notice`` before the start; staff and admins may override the notice."""
         return transitions.cancel(self._deps, actor, command, correlation_id)
+
+    def reschedule(
+        self, actor: Actor, command: RescheduleAppointment, *, correlation_id: str | None = None
+    ) -> Appointment:
+        """Move a ``pending`` or ``booked`` appointment to a new slot, atomically: the new
+        slot passes every reservation rule (the appointment's own time left out) and the
+        old one is held until the move commits. Refusals: the rules' reason codes, and
+        ``reschedule_notice`` / ``reschedule_limit`` from the policy, which staff may
+        override with ``command.override_reason``. See docs/changes.md."""
+        return reschedule.reschedule(self._deps, actor, command, correlation_id)
 
     def expire_holds(
         self, actor: Actor, *, correlation_id: str | None = None

@@ -9,9 +9,9 @@ override its factory fixture; every test then runs against your implementation::
             yield MyNotifier(...)
 
 :class:`StorageContract` is the whole Storage port; its parts (calendar, appointments,
-holds, transactions, messages, walk-ins, pricing, sagas) are also importable one by one,
-for an adapter that implements only some of them. The suites use only the Protocols in
-:mod:`carebook.ports`.
+holds, reschedules, transactions, messages, walk-ins, pricing, sagas) are also
+importable one by one, for an adapter that implements only some of them. The suites
+use only the Protocols in :mod:`carebook.ports`.
 """
 
 from carebook.testing.contracts.clock import ClockContract
@@ -23,6 +23,7 @@ from carebook.testing.contracts.storage import (
     CalendarStorageContract,
     HoldStorageContract,
     MessageStorageContract,
+    MoveStorageContract,
     PricingStorageContract,
     SagaStorageContract,
     StorageContract,
@@ -36,6 +37,7 @@ __all__ = [
     "ClockContract",
     "HoldStorageContract",
     "MessageStorageContract",
+    "MoveStorageContract",
     "NotifierContract",
     "PaymentGatewayContract",
     "PricingStorageContract",

@@ -63,6 +63,8 @@ def booking_policies() -> St[BookingPolicy]:
         horizon_days=st.integers(1, 3660),
         hold_minutes=st.integers(1, 1440),
         cancel_notice=st.integers(0, 525_600),
+        reschedule_notice=st.integers(0, 525_600),
+        max_reschedules=st.integers(0, 100),
         session_window_before=st.integers(0, 1440),
         session_window_after=st.integers(0, 1440),
         no_show_grace=st.integers(0, 1440),

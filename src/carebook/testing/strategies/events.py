@@ -55,6 +55,12 @@ _EVENT_FIELDS: dict[str, St[Any]] = {
     "quota_day": st.dates(),
     "intent_id": st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=40),
     "step": codes(),
+    "previous_start": aware_datetimes(),
+    "previous_end": aware_datetimes(),
+    "previous_location_id": ids(LocationId),
+    "previous_practitioner_id": ids(PractitionerId),
+    "reschedules": st.integers(1, 1000),
+    "overridden": st.booleans(),
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 import attrs
 import pendulum
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from carebook.domain.ids import AppointmentId, LocationId, PatientId
 from carebook.domain.instants import to_epoch
@@ -24,6 +24,7 @@ from carebook_sqlalchemy.repositories.locks import (
     locked_insert,
     taking_locks,
 )
+from carebook_sqlalchemy.repositories.releases import release_expired_holds
 from carebook_sqlalchemy.schema.core import OCCUPYING_FIXED
 
 __all__ = ["AppointmentRepository"]
@@ -82,7 +83,7 @@ class AppointmentRepository:
         postgres = self._conn.dialect.name == "postgresql"
         keys = lock_keys(appointment) if postgres else []
         if appointment.occupies(now) and not vetted:
-            self._release_expired_holds(appointment, start, end, epoch_now, keys)
+            release_expired_holds(self._conn, appointment, start, end, epoch_now, keys)
             if not postgres:
                 clash = self.busy_intervals(
                     start,
@@ -133,30 +134,6 @@ class AppointmentRepository:
                 ],
             )
 
-    def _release_expired_holds(
-        self, appointment: Appointment, start: int, end: int, now: int, keys: list[int]
-    ) -> None:
-        """Holds past their expiry stop blocking time before a new row claims it (the
-        hold itself stays ``proposed`` until the expiry sweep cancels it). On PostgreSQL
-        (``keys`` given) the release writes the owners' time, so it takes their locks."""
-        release, resources = (
-            (_LOCKED_RELEASE_APPOINTMENTS, _LOCKED_RELEASE_RESOURCES)
-            if keys
-            else (_RELEASE_APPOINTMENTS, _RELEASE_RESOURCES)
-        )
-        params = {
-            **({LOCK_KEYS: keys} if keys else {}),
-            "start": start,
-            "end": end,
-            "now": now,
-            "practitioner": appointment.practitioner_id,
-            "patient": appointment.patient_id,
-            "resources": list(appointment.resource_ids),
-        }
-        self._conn.execute(release, params)
-        if appointment.resource_ids:
-            self._conn.execute(resources, params)
-
     def update(self, appointment: Appointment) -> None:
         self._rows.require_write()
         start, end = appointment.occupied_epochs
@@ -196,6 +173,81 @@ class AppointmentRepository:
             .where(APPT_RESOURCES.c.appointment_id == appointment.id)
             .values(blocks_time=blocks, hold_expires_at=_epoch_or_none(appointment.hold_expires_at))
         )
+
+    def move(
+        self, appointment: Appointment, *, previous: Appointment, now: pendulum.DateTime
+    ) -> None:
+        """A reschedule: the row moves in place to its new span and owners, version
+        checked. On PostgreSQL the update queues behind the new owners' locks and the
+        exclusion constraints refuse an overlap (the row's own old span is the row
+        itself, so it never clashes); on SQLite the overlap is re-checked here, leaving
+        the appointment itself out."""
+        self._rows.require_write()
+        if appointment.id != previous.id or appointment.version != previous.version + 1:
+            raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+        start, end = appointment.occupied_epochs
+        epoch_now = now_epoch(now)
+        self._vetted.clear()
+        postgres = self._conn.dialect.name == "postgresql"
+        keys = lock_keys(appointment) if postgres else []
+        blocks = _blocks_time(appointment) and appointment.occupies(now)
+        if blocks:
+            release_expired_holds(self._conn, appointment, start, end, epoch_now, keys)
+            if not postgres:
+                clash = self.busy_intervals(
+                    start,
+                    end,
+                    now=now,
+                    practitioner_ids=(appointment.practitioner_id,),
+                    patient_ids=(appointment.patient_id,),
+                    resource_ids=appointment.resource_ids,
+                    exclude=appointment.id,
+                )
+                if clash:
+                    kind, owner = clash[0].owner_kind, clash[0].owner_id
+                    raise SlotUnavailableError(f"{kind} {owner} is already booked at that time")
+        result = self._conn.execute(
+            update(APPOINTMENTS)
+            .where(
+                APPOINTMENTS.c.id == appointment.id,
+                APPOINTMENTS.c.version == previous.version,
+                *((taking_locks(),) if postgres and blocks else ()),
+            )
+            .values(
+                location_id=appointment.location_id,
+                practitioner_id=appointment.practitioner_id,
+                start_at=to_epoch(appointment.start),
+                occupied_start=start,
+                occupied_end=end,
+                status=appointment.status.value,
+                version=appointment.version,
+                blocks_time=blocks,
+                data=dumps(appointment),
+            ),
+            {LOCK_KEYS: keys} if postgres and blocks else {},
+        )
+        if result.rowcount != 1:
+            if self.get(appointment.id) is None:
+                raise ConflictError(f"appointment {appointment.id} does not exist")
+            raise ConflictError(f"appointment {appointment.id} was changed concurrently")
+        self._conn.execute(
+            APPT_RESOURCES.delete().where(APPT_RESOURCES.c.appointment_id == appointment.id)
+        )
+        if appointment.resource_ids:
+            self._conn.execute(
+                APPT_RESOURCES.insert(),
+                [
+                    {
+                        "appointment_id": appointment.id,
+                        "resource_id": rid,
+                        "occupied_start": start,
+                        "occupied_end": end,
+                        "hold_expires_at": None,
+                        "blocks_time": blocks,
+                    }
+                    for rid in appointment.resource_ids
+                ],
+            )
 
     def _explain_failed_update(self, appointment: Appointment, start: int, end: int) -> None:
         row = self._conn.execute(
@@ -326,42 +378,3 @@ _LOCKED_INSERT_APPOINTMENT = locked_insert(APPOINTMENTS)
 _BY_IDEMPOTENCY_KEY = select(APPOINTMENTS.c.data).where(
     APPOINTMENTS.c.idempotency_key == bindparam("key")
 )
-
-
-# Holds that no longer block (not busy.hold_blocks): ``:now`` is busy.now_epoch and the
-# hold_expires_at columns hold busy.expiry_epoch.
-_EXPIRED_OVERLAPPING = (
-    APPOINTMENTS.c.status == AppointmentStatus.PROPOSED.value,
-    APPOINTMENTS.c.blocks_time.is_(True),
-    APPOINTMENTS.c.hold_expires_at <= bindparam("now"),
-    APPOINTMENTS.c.occupied_start < bindparam("end"),
-    APPOINTMENTS.c.occupied_end > bindparam("start"),
-)
-_RELEASE_APPOINTMENTS = (
-    update(APPOINTMENTS)
-    .where(
-        *_EXPIRED_OVERLAPPING,
-        or_(
-            APPOINTMENTS.c.practitioner_id == bindparam("practitioner"),
-            APPOINTMENTS.c.patient_id == bindparam("patient"),
-        ),
-    )
-    .values(blocks_time=False)
-)
-_RELEASE_RESOURCES = (
-    update(APPT_RESOURCES)
-    .where(
-        APPT_RESOURCES.c.resource_id.in_(bindparam("resources", expanding=True)),
-        APPT_RESOURCES.c.blocks_time.is_(True),
-        APPT_RESOURCES.c.hold_expires_at <= bindparam("now"),
-        APPT_RESOURCES.c.occupied_start < bindparam("end"),
-        APPT_RESOURCES.c.occupied_end > bindparam("start"),
-    )
-    .values(blocks_time=False)
-)
-# PostgreSQL: the same, once the owners' locks are taken. In the statement itself, not
-# before it: a writer that stalls between its busy read and the release holds no lock,
-# so a confirmation of the hold it is about to release goes first and the release,
-# let in after it, re-checks the row (READ COMMITTED) and leaves it alone.
-_LOCKED_RELEASE_APPOINTMENTS = _RELEASE_APPOINTMENTS.where(taking_locks())
-_LOCKED_RELEASE_RESOURCES = _RELEASE_RESOURCES.where(taking_locks())

@@ -18,6 +18,8 @@ class each, for an adapter that wants to run one part alone:
   guarantee (:mod:`~carebook.testing.contracts.storage.appointments`);
 - :class:`HoldStorageContract`: a hold blocks its time until its expiry, to the
   microsecond, in every read and write (:mod:`~carebook.testing.contracts.storage.holds`);
+- :class:`MoveStorageContract`: reschedules move a row in place with the same
+  no-overlap guarantee (:mod:`~carebook.testing.contracts.storage.moves`);
 - :class:`TransactionStorageContract`: units of work and concurrent writers
   (:mod:`~carebook.testing.contracts.storage.transactions`);
 - :class:`MessageStorageContract`: the outbox and the inbox
@@ -41,6 +43,7 @@ from carebook.testing.contracts.storage.calendar import CalendarStorageContract
 from carebook.testing.contracts.storage.deliveries import DeliveryStorageContract
 from carebook.testing.contracts.storage.holds import HoldStorageContract
 from carebook.testing.contracts.storage.messages import MessageStorageContract
+from carebook.testing.contracts.storage.moves import MoveStorageContract
 from carebook.testing.contracts.storage.pricing import PricingStorageContract
 from carebook.testing.contracts.storage.sagas import SagaStorageContract
 from carebook.testing.contracts.storage.transactions import TransactionStorageContract
@@ -52,6 +55,7 @@ __all__ = [
     "DeliveryStorageContract",
     "HoldStorageContract",
     "MessageStorageContract",
+    "MoveStorageContract",
     "PricingStorageContract",
     "SagaStorageContract",
     "StorageContract",
@@ -64,6 +68,7 @@ class StorageContract(
     CalendarStorageContract,
     AppointmentStorageContract,
     HoldStorageContract,
+    MoveStorageContract,
     TransactionStorageContract,
     MessageStorageContract,
     DeliveryStorageContract,
@@ -71,9 +76,9 @@ class StorageContract(
     PricingStorageContract,
     SagaStorageContract,
 ):
-    """The whole Storage contract: calendar, patients, appointments, busy time and hold
-    expiry, units of work and concurrent writers, outbox, inbox, delivery states, walk-ins,
-    pricing and sagas.
+    """The whole Storage contract: calendar, patients, appointments, busy time, hold
+    expiry and reschedules, units of work and concurrent writers, outbox, inbox,
+    delivery states, walk-ins, pricing and sagas.
 
     Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
     close it afterwards); nothing else is needed to run every part.
