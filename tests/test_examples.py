@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
+    "worker_on_sqlite.py": [
+        "2. worker: the hold is cancelled and every event is delivered",
+        "3. a second worker on this SQLite file: exit 1",
+        "4. SIGTERM: the worker exits 0",
+        "   its log: 1 notice sent, ids only: notify kind=appointment_booked to=patient",
+        "   its log: a round with holds_expired=1: True",
+    ],
     "reschedule_a_visit.py": [
         "   Wed 15:00  Dr Blue  booked",
         "   same appointment: True; retry moved again: False",
