@@ -40,8 +40,8 @@ def tests_core(session: nox.Session) -> None:
 @nox.session
 def stress(session: nox.Session) -> None:
     """The concurrency tests at full size (PostgreSQL 16 processes x 200 attempts,
-    SQLite 8 x 200) and the same-slot contest (8 processes x 100 rounds on PostgreSQL);
-    CI runs them at 16 x 50, 8 x 50 and 8 x 15."""
+    SQLite 8 x 200), the same-slot contest (8 processes x 100 rounds on PostgreSQL) and
+    the worker takeover (16 SIGKILLs); CI runs them at 16 x 50, 8 x 50, 8 x 15 and 3."""
     session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]")
     session.run(
         "python",
@@ -49,6 +49,7 @@ def stress(session: nox.Session) -> None:
         "pytest",
         "adapters/carebook-sqlalchemy/tests/test_concurrency.py",
         "adapters/carebook-sqlalchemy/tests/test_contest.py",
+        "adapters/carebook-sqlalchemy/tests/test_worker.py",
         *session.posargs,
         env={"CAREBOOK_STRESS_SCALE": "full"},
     )

@@ -195,3 +195,54 @@ def test_two_workers_on_postgresql_share_the_outbox_and_deliver_each_once(pg_url
         assert (twice, leased) == (0, 0)
     finally:
         w.cb.close()
+
+
+KILLS = 16 if os.environ.get("CAREBOOK_STRESS_SCALE") == "full" else 3
+"""SIGKILL rounds of the takeover test: 3 in CI, 16 with CAREBOOK_STRESS_SCALE=full."""
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_dispatch_loses_nothing(pg_url: str) -> None:
+    """Kill a worker with SIGKILL while it delivers, again and again; a fresh one takes
+    over once the leases end. Every booking's notice is sent at least once (a second
+    send only for a kill between a send and its record), and nothing stays claimed."""
+    w = make_world(storage=SqlStorage(pg_url, migrate=True), dispatch="manual")
+    try:
+        patients = [w.new_patient() for _ in range(10 * KILLS)]
+        for n, patient in enumerate(patients):
+            day = n // 16
+            start = at(9).add(days=day, minutes=30 * (n % 16))
+            w.book(patient, start, actor=w.staff)
+        slow = {"CAREBOOK_BATCH_SIZE": "1", "CAREBOOK_LEASE_SECONDS": "1"}
+        logs: list[str] = []
+        total = outbox_left(w)
+        for _ in range(KILLS):
+            victim = start_worker(pg_url, "victim", **slow)
+            before = outbox_left(w)
+            wait_for(lambda: outbox_left(w) < before, timeout=60)  # it is delivering
+            victim.kill()
+            _, err = victim.communicate(timeout=30)
+            logs.append(err)
+        assert 0 < outbox_left(w) < total  # the victims got part of the way
+        survivor = start_worker(pg_url, "survivor", **slow)
+        try:
+            wait_for(lambda: outbox_left(w) == 0, timeout=120)
+        finally:
+            code, err = stop(survivor)
+        logs.append(err)
+        assert code == 0, err
+        sent = [ln for ln in "".join(logs).splitlines() if "notify kind=appointment_booked" in ln]
+        recipients = {ln.split("to=patient:")[1].split()[0] for ln in sent}
+        assert recipients == {str(p.id) for p in patients}
+        assert len(sent) <= len(patients) + KILLS  # at most one repeat per kill
+        engine = make_engine(pg_url)
+        try:
+            with engine.connect() as connection:
+                left = connection.execute(
+                    text("SELECT count(*) FROM deliveries WHERE status <> 'delivered'")
+                ).scalar()
+        finally:
+            engine.dispose()
+        assert left == 0
+    finally:
+        w.cb.close()

@@ -9,6 +9,7 @@ batch_size = 100             # events one dispatch round takes (1 to 10,000)
 log_level = "INFO"
 notifiers = ["logging"]      # registered notifier names
 storage = "sqlalchemy"       # registered storage name (the URL is its "url" option)
+lease_seconds = 300          # a claimed delivery's lease (CAREBOOK_LEASE_SECONDS)
 
 [worker.periods]             # seconds, per job (see carebook.worker.jobs)
 dispatch = 0.5
@@ -19,7 +20,8 @@ host = "smtp.internal"
 
 Environment variables override the file: ``CAREBOOK_DATABASE_URL``,
 ``CAREBOOK_WORKER_NAME``, ``CAREBOOK_POLL_INTERVAL``, ``CAREBOOK_BATCH_SIZE``,
-``CAREBOOK_LOG_LEVEL``, ``CAREBOOK_NOTIFIERS`` (comma-separated), and
+``CAREBOOK_LOG_LEVEL``, ``CAREBOOK_NOTIFIERS`` (comma-separated),
+``CAREBOOK_LEASE_SECONDS``, and
 ``CAREBOOK_PERIOD_<JOB>`` (``CAREBOOK_PERIOD_DISPATCH=0.5``). Anything wrong is a
 :class:`~carebook.errors.ConfigurationError` with one line saying what, and never the
 value of a password.
@@ -53,6 +55,7 @@ _ENV: Mapping[str, str] = {
     "CAREBOOK_BATCH_SIZE": "batch_size",
     "CAREBOOK_LOG_LEVEL": "log_level",
     "CAREBOOK_NOTIFIERS": "notifiers",
+    "CAREBOOK_LEASE_SECONDS": "lease_seconds",
 }
 
 
@@ -84,6 +87,11 @@ def _text(field: str) -> Any:
 def _batch(_: object, __: object, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
         raise ConfigurationError("batch_size must be a whole number from 1 to 10000")
+
+
+def _lease(_: object, __: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86_400:
+        raise ConfigurationError("lease_seconds must be a whole number from 1 to 86400")
 
 
 def _level(_: object, __: object, value: object) -> None:
@@ -133,6 +141,9 @@ class WorkerConfig:
         factory=dict, validator=_options, repr=False
     )
     storage: str = attrs.field(default="sqlalchemy", validator=_text("storage"))
+    lease_seconds: int = attrs.field(default=300, validator=_lease)
+    """How long a claimed delivery is this worker's; after a crash, the wait before
+    another worker takes it."""
     periods: Mapping[str, float] = attrs.field(factory=dict, validator=_periods)
 
     def period(self, job: str) -> float:
@@ -177,7 +188,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         text = environ[variable]
         if field == "poll_interval":
             found[field] = _number(variable, text, float)
-        elif field == "batch_size":
+        elif field in ("batch_size", "lease_seconds"):
             found[field] = _number(variable, text, int)
         elif field == "notifiers":
             found[field] = tuple(n.strip() for n in text.split(",") if n.strip())

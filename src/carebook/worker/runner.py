@@ -72,6 +72,7 @@ class Worker:
                     notifier_options=self.config.notifier_options,
                     dispatch="manual",
                     dispatch_batch=self.config.batch_size,
+                    delivery_options={"lease_seconds": self.config.lease_seconds},
                     name=self.config.name,
                 ),
                 plugin_manager=self._pm,
