@@ -42,6 +42,7 @@ EXPECTED_PAGES = {
     "operations.md",
     "errors.md",
     "changes.md",
+    "reminders.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

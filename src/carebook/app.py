@@ -19,6 +19,7 @@ from carebook.services.booking.service import Booking
 from carebook.services.dispatch import Events
 from carebook.services.lifecycle.service import Lifecycle
 from carebook.services.queries.service import Queries
+from carebook.services.reminders.service import Reminders
 from carebook.services.saga.service import BookingSagas
 from carebook.services.staffing.service import Staffing
 from carebook.services.walkins.service import WalkIns
@@ -54,6 +55,8 @@ class Carebook:
     """Prices, discount settings, promo codes and their audit trail (admin only)."""
     events: Events
     """The outbox: deliver now (``dispatch="manual"``), or list what is pending."""
+    reminders: Reminders
+    """Reminder policies per organisation, and sending what is due (docs/reminders.md)."""
 
     storage: Storage
     clock: Clock

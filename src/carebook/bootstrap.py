@@ -24,6 +24,7 @@ from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher, Events, Subscriber
 from carebook.services.lifecycle.service import Lifecycle
 from carebook.services.queries.service import Queries
+from carebook.services.reminders.service import Reminders
 from carebook.services.saga.runtime import SagaRuntime, SagaSettings
 from carebook.services.saga.service import BookingSagas
 from carebook.services.staffing.service import Staffing
@@ -184,12 +185,13 @@ def bootstrap(
         policy=policy,
         batch=config.dispatch_batch,
     )
-    lifecycle, walkins = Lifecycle(deps), WalkIns(deps)
+    lifecycle, walkins, reminders = Lifecycle(deps), WalkIns(deps), Reminders(deps)
     jobs = PendingWork(
         storage,
         expire_holds=lambda: lifecycle.expire_holds(Actor.system()),
         resume_sagas=sagas.resume,
         sweep=lambda organisation_id: walkins.sweep(Actor.system(), organisation_id).no_shows,
+        send_reminders=lambda: reminders.send_due(Actor.system()),
         dispatch=dispatcher.run,
     )
     return Carebook(
@@ -202,6 +204,7 @@ def bootstrap(
         admin=CalendarAdmin(deps),
         pricing=PricingAdmin(deps),
         events=Events(storage, clock, dispatcher, jobs),
+        reminders=reminders,
         storage=storage,
         clock=clock,
         notifiers=dict(notifiers),

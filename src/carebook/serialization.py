@@ -57,6 +57,16 @@ def _structure_date(value: Any, _: Any) -> dt.date:
         raise ValidationError("a date must be an ISO 8601 date, YYYY-MM-DD") from exc
 
 
+def _structure_time(value: Any, _: Any) -> dt.time:
+    try:
+        parsed = dt.time.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("a time of day must be ISO 8601, HH:MM or HH:MM:SS") from exc
+    if parsed.tzinfo is not None:
+        raise ValidationError("a time of day is local: no offset")
+    return parsed
+
+
 def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
     """Decimals travel as strings ("12.5"); ints are exact too. Floats are refused."""
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -137,6 +147,8 @@ def make_carebook_converter() -> cattrs.Converter:
         converter.register_structure_hook(cls, _structure_datetime)
     converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
     converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_unstructure_hook(dt.time, lambda t: t.isoformat())
+    converter.register_structure_hook(dt.time, _structure_time)
     converter.register_unstructure_hook(decimal.Decimal, str)
     converter.register_structure_hook(decimal.Decimal, _structure_decimal)
     converter.register_unstructure_hook(uuid.UUID, str)

@@ -67,5 +67,6 @@ def _features(cb: Carebook) -> list[str]:
             "admin",
             "pricing",
             "events",
+            "reminders",
         }
     ]

@@ -293,12 +293,14 @@ def test_a_failing_background_job_is_reported_and_the_others_still_run(
         expire_holds=expire,
         resume_sagas=lambda: {"confirmed": 2},
         sweep=sweep,
+        send_reminders=lambda: 3,
         dispatch=w.cb.events.dispatch,
     )
     with caplog.at_level(logging.WARNING, logger="carebook.background"):
         report = work.run()
     assert report.failed == ("expire_holds", f"sweep:{w.org.id}")
     assert report.sagas_resumed == 2
+    assert report.reminders_sent == 3
     assert report.organisations_swept == 0
     assert report.events_dispatched > 0
     assert swept == [w.org.id]

@@ -24,7 +24,7 @@ from carebook import (
     SlotUnavailableError,
 )
 from carebook.builtin.notifiers import RecordingNotifier
-from carebook.events import RetryPolicy
+from carebook.events import ReminderDue, RetryPolicy
 from carebook.ports import Notifier, Storage
 from carebook.scheduling import RescheduleAppointment, WeeklyHours, WorkingPlan
 from carebook.testing.flows import FlakyNotifier, ServiceFlows
@@ -293,3 +293,34 @@ def test_two_carebooks_moving_into_one_slot_leave_exactly_one_there(
     assert len(at_two) == 1
     stayed = second if outcomes["first"] is moved[0] else first
     assert w.cb.queries.get_appointment(Actor.system(), stayed.id) == stayed
+
+
+def test_two_carebooks_sending_reminders_at_once_send_each_once(
+    world: World, another: Another
+) -> None:
+    """Two processes run the reminder scan at the same moment over 16 visits: each visit
+    gets its one due reminder between them (the ledger key decides), none twice."""
+    w = world
+    patients = [w.new_patient() for _ in range(16)]
+    booked = [
+        w.book(patient, at(9).add(minutes=30 * n), actor=w.staff)
+        for n, patient in enumerate(patients)
+    ]
+    other = another()  # shares the world's clock
+    w.clock.set(at(8))
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def scan(cb: Carebook) -> None:
+        barrier.wait()
+        counts.append(cb.reminders.send_due(Actor.system()))
+
+    threads = [threading.Thread(target=scan, args=(cb,)) for cb in (w.cb, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    due = [e for e in w.cb.events.pending(1000) if isinstance(e, ReminderDue)]
+    assert len(counts) == 2 and sum(counts) == len(due) == len(booked)
+    assert {e.appointment_id for e in due} == {a.id for a in booked}
+    assert w.cb.reminders.send_due(Actor.system()) == 0

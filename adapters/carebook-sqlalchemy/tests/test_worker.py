@@ -3,6 +3,7 @@ refused) and PostgreSQL (two workers share the work and never do one item twice)
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -78,6 +79,10 @@ def clinic(sqlite_url: str) -> Iterator[World]:
 
 def outbox_left(w: World) -> int:
     return len(w.cb.events.pending(1000))
+
+
+def fewer_than(w: World, count: int) -> bool:
+    return outbox_left(w) < count
 
 
 def test_a_worker_does_the_work_and_stops_cleanly_on_sigterm(
@@ -219,7 +224,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing(pg_url: str) -> None:
         for _ in range(KILLS):
             victim = start_worker(pg_url, "victim", **slow)
             before = outbox_left(w)
-            wait_for(lambda: outbox_left(w) < before, timeout=60)  # it is delivering
+            wait_for(functools.partial(fewer_than, w, before), timeout=60)  # it is delivering
             victim.kill()
             _, err = victim.communicate(timeout=30)
             logs.append(err)

@@ -53,6 +53,7 @@ __all__ = [
     "PaymentFailed",
     "PaymentRefunded",
     "PricingCalculated",
+    "ReminderDue",
     "SagaEvent",
     "SessionCompleted",
     "SessionStarted",
@@ -151,6 +152,15 @@ class AppointmentRescheduled(AppointmentEvent):
     end: pendulum.DateTime
     reschedules: int
     overridden: bool
+
+
+@frozen(kw_only=True)
+class ReminderDue(AppointmentEvent):
+    """A reminder of the visit at ``start`` is due, ``offset_minutes`` before it (ids,
+    the start and the offset only; the notifier renders the rest)."""
+
+    start: pendulum.DateTime
+    offset_minutes: int
 
 
 @frozen(kw_only=True)
@@ -343,6 +353,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AppointmentConfirmed,
     AppointmentCancelled,
     AppointmentRescheduled,
+    ReminderDue,
     PatientArrived,
     AppointmentNoShow,
     AppointmentEnteredInError,

@@ -7,6 +7,7 @@ module per port family.
 - :mod:`carebook.ports.walkins`: :class:`WalkInRepository`
 - :mod:`carebook.ports.pricing`: :class:`PricingRepository`
 - :mod:`carebook.ports.sagas`: :class:`SagaRepository`
+- :mod:`carebook.ports.reminders`: :class:`ReminderRepository`
 - :mod:`carebook.ports.clock`: :class:`Clock`
 - :mod:`carebook.ports.notifications`: :class:`Notifier`, :class:`EventPublisher`
 - :mod:`carebook.ports.messaging`: :class:`MessageRenderer`, :class:`ContactDirectory`,
@@ -26,6 +27,7 @@ from carebook.ports.messaging import ChannelNotifier, ContactDirectory, MessageR
 from carebook.ports.notifications import EventPublisher, Notifier
 from carebook.ports.payments import PaymentGateway
 from carebook.ports.pricing import PricingRepository
+from carebook.ports.reminders import ReminderRepository
 from carebook.ports.sagas import SagaRepository
 from carebook.ports.storage import (
     AppointmentRepository,
@@ -54,6 +56,7 @@ __all__ = [
     "PatientRepository",
     "PaymentGateway",
     "PricingRepository",
+    "ReminderRepository",
     "SagaRepository",
     "Storage",
     "UnitOfWork",

@@ -42,6 +42,7 @@ from carebook.domain.scheduling.calendar import (
 )
 from carebook.domain.scheduling.clinic import ClinicCalendar
 from carebook.ports.pricing import PricingRepository
+from carebook.ports.reminders import ReminderRepository
 from carebook.ports.sagas import SagaRepository
 from carebook.ports.walkins import WalkInRepository
 
@@ -240,6 +241,8 @@ class UnitOfWork(Protocol):
     def pricing(self) -> PricingRepository: ...
     @property
     def sagas(self) -> SagaRepository: ...
+    @property
+    def reminders(self) -> ReminderRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

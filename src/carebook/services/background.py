@@ -1,7 +1,8 @@
 """Every piece of background work, run once: what ``cb.events.run_pending()`` does.
 
 The jobs are handed in by the composition root (this kernel module knows no feature):
-hold expiry, saga resume, the walk-in sweep of one organisation, and outbox dispatch.
+hold expiry, saga resume, the walk-in sweep of one organisation, reminders, and outbox
+dispatch.
 Each job runs on its own; one that raises is logged (its exception, the message scrubbed
 of contact data) and counted in :attr:`PendingReport.failed`, and the others still run;
 one that meets another process's change of the same item (a ConflictError) is counted in
@@ -24,7 +25,7 @@ from carebook.ports import Storage
 
 __all__ = ["JOB_NAMES", "PendingReport", "PendingWork"]
 
-JOB_NAMES = ("expire_holds", "resume_sagas", "sweep_walkins", "dispatch")
+JOB_NAMES = ("expire_holds", "resume_sagas", "sweep_walkins", "send_reminders", "dispatch")
 """The background jobs, in the order one run takes them."""
 
 log = logging.getLogger("carebook.background")
@@ -44,6 +45,8 @@ class PendingReport:
     """Organisations whose walk-in queues were swept."""
     walkin_no_shows: int = 0
     """Walk-ins recorded as no-shows by the sweeps."""
+    reminders_sent: int = 0
+    """Reminders that became due and were sent (to the outbox)."""
     events_dispatched: int = 0
     """Events that left the outbox (every consumer delivered or dead)."""
     failed: tuple[str, ...] = ()
@@ -63,12 +66,14 @@ class PendingWork:
         expire_holds: Callable[[], Sized],
         resume_sagas: Callable[[], Mapping[str, int]],
         sweep: Callable[[OrganisationId], Collection[object]],
+        send_reminders: Callable[[], int],
         dispatch: Callable[[], int],
     ) -> None:
         self._storage = storage
         self._expire_holds = expire_holds
         self._resume_sagas = resume_sagas
         self._sweep = sweep
+        self._send_reminders = send_reminders
         self._dispatch = dispatch
 
     def run(self, jobs: Collection[str] | None = None) -> PendingReport:
@@ -83,7 +88,7 @@ class PendingWork:
         failed: list[str] = []
         contended: list[str] = []
         run = functools.partial(self._job, failed=failed, contended=contended)
-        expired = resumed = swept = no_shows = dispatched = 0
+        expired = resumed = swept = no_shows = reminded = dispatched = 0
         if "expire_holds" in wanted:
             expired = run("expire_holds", lambda: len(self._expire_holds()))
         if "resume_sagas" in wanted:
@@ -95,6 +100,8 @@ class PendingWork:
                 if name not in failed and name not in contended:
                     swept += 1
                     no_shows += found
+        if "send_reminders" in wanted:
+            reminded = run("send_reminders", self._send_reminders)
         if "dispatch" in wanted:
             dispatched = run("dispatch", self._dispatch)
         return PendingReport(
@@ -102,6 +109,7 @@ class PendingWork:
             sagas_resumed=resumed,
             organisations_swept=swept,
             walkin_no_shows=no_shows,
+            reminders_sent=reminded,
             events_dispatched=dispatched,
             failed=tuple(failed),
             contended=tuple(contended),

@@ -53,6 +53,7 @@ def notifications_for(event: ev.Event) -> list[Notification]:
         (ev.SessionStarted, "session_started", ("patient",)),
         (ev.SessionCompleted, "session_completed", ("patient",)),
         (ev.AppointmentNoShow, "appointment_noshow", ("patient",)),
+        (ev.ReminderDue, "appointment_reminder", ("patient",)),
         (
             ev.AppointmentRescheduled,
             "appointment_rescheduled",

@@ -345,6 +345,7 @@ def _event_values(now: pendulum.DateTime) -> dict[str, Any]:
         "previous_practitioner_id": lambda: PractitionerId(uuid.uuid4()),
         "reschedules": lambda: 1,
         "overridden": lambda: False,
+        "offset_minutes": lambda: 120,
     }
 
 

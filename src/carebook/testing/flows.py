@@ -14,8 +14,8 @@ for each test (and close it afterwards)::
 Each test builds a :func:`~carebook.testing.world.make_world` clinic on that storage
 (through the ``make_world`` fixture) and drives it through the public API: search and
 book, double booking, idempotent retries, holds, the lifecycle, cancelling, reschedules,
-events and notifications. carebook runs it on the memory storage; carebook-sqlalchemy on SQLite and
-PostgreSQL.
+reminders, events and notifications. carebook runs it on the memory storage;
+carebook-sqlalchemy on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from carebook.scheduling import (
     CancelAppointment,
 )
 from carebook.testing.hold_flows import HoldFlows
+from carebook.testing.reminder_flows import ReminderFlows
 from carebook.testing.reschedule_flows import RescheduleFlows
 from carebook.testing.world import DAY, T0, World, at, make_world
 
@@ -72,7 +73,7 @@ def booked_events(events: list[Event]) -> list[ev.AppointmentBooked]:
     return [e for e in events if isinstance(e, ev.AppointmentBooked)]
 
 
-class ServiceFlows(HoldFlows, RescheduleFlows):
+class ServiceFlows(HoldFlows, RescheduleFlows, ReminderFlows):
     """The use cases through a Carebook on the storage under test (with the holds of
     :class:`~carebook.testing.hold_flows.HoldFlows`)."""
 

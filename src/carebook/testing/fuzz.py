@@ -40,6 +40,7 @@ from carebook import Actor, CarebookError, Interval, Money
 from carebook.payments import RequestBooking
 from carebook.ports import Storage
 from carebook.pricing import PriceList, PromoCode
+from carebook.reminders import ReminderPolicy
 from carebook.scheduling import (
     AvailabilityQuery,
     BookAppointment,
@@ -64,7 +65,7 @@ CALLS: collections.Counter[str] = collections.Counter()
 OUTCOMES: collections.Counter[str] = collections.Counter()
 """How the calls ended: ``returned``, ``CarebookError`` family, ``TypeError``."""
 FEATURES = ("booking", "lifecycle", "queries", "sagas", "walkins", "staffing", "admin")
-FEATURES_MORE = ("pricing", "events")
+FEATURES_MORE = ("pricing", "events", "reminders")
 SKIP = frozenset({"sagas.set_crashpoint"})
 """Test hooks, not use cases."""
 
@@ -163,6 +164,8 @@ def _valid(w: World) -> dict[str, st.SearchStrategy[Any]]:
         "body": st.just(b"{}"),
         "signature": st.none() | st.just("t=1,v1=00"),
         "event": st.sampled_from(w.cb.events.pending(5)),
+        "policy": st.just(ReminderPolicy()) | st.just(ReminderPolicy(offsets=(60,))),
+        "jobs": st.none() | st.just(["dispatch"]),
     }
 
 

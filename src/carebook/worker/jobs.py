@@ -51,6 +51,15 @@ JOBS: tuple[Job, ...] = (
         if_late="the live wait estimate counts patients who already left",
     ),
     Job(
+        name="send_reminders",
+        period=60.0,
+        does="sends the reminders that are due (docs/reminders.md), each once",
+        if_late=(
+            "a reminder goes out later, but still before the visit; once the visit has "
+            "started it is not sent"
+        ),
+    ),
+    Job(
         name="dispatch",
         period=1.0,
         does="delivers committed events to the publisher, subscribers and notifiers",

@@ -34,6 +34,7 @@ def _counts(report: PendingReport) -> dict[str, int]:
         "sagas_resumed": report.sagas_resumed,
         "organisations_swept": report.organisations_swept,
         "walkin_no_shows": report.walkin_no_shows,
+        "reminders_sent": report.reminders_sent,
         "events_dispatched": report.events_dispatched,
     }
 

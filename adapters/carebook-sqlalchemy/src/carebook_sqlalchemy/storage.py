@@ -23,6 +23,7 @@ from carebook_sqlalchemy.repositories import (
     Repositories,
 )
 from carebook_sqlalchemy.repositories.pricing import PricingRepository
+from carebook_sqlalchemy.repositories.reminders import ReminderRepository
 from carebook_sqlalchemy.repositories.sagas import SagaRepository
 from carebook_sqlalchemy.repositories.walkins import WalkInRepository
 
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     walkins: WalkInRepository
     pricing: PricingRepository
     sagas: SagaRepository
+    reminders: ReminderRepository
 
     def __init__(self, storage: SqlStorage, *, write: bool) -> None:
         self._storage = storage
@@ -96,6 +98,8 @@ class SqlUnitOfWork:
         self.pricing = _Translating(pricing, where, secret)  # type: ignore[assignment]
         sagas = SagaRepository(self._conn, write=self._write)
         self.sagas = _Translating(sagas, where, secret)  # type: ignore[assignment]
+        reminders = ReminderRepository(self._conn, write=self._write)
+        self.reminders = _Translating(reminders, where, secret)  # type: ignore[assignment]
         return self
 
     def __exit__(

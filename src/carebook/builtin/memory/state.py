@@ -10,6 +10,7 @@ from typing import Any
 import pendulum
 
 from carebook.builtin.memory.pricing import PricingTables
+from carebook.builtin.memory.reminders import ReminderTables
 from carebook.builtin.memory.sagas import SagaTables
 from carebook.builtin.memory.timeline import Timeline
 from carebook.builtin.memory.walkins import WalkInTables
@@ -70,6 +71,7 @@ class MemoryState:
         self.walkins = WalkInTables()
         self.pricing = PricingTables()
         self.sagas = SagaTables()
+        self.reminders = ReminderTables()
 
     def apply_outbox(self, changes: StagedChanges) -> None:
         """Commit one unit of work's outbox changes: appended, deferred, dispatched
@@ -164,6 +166,13 @@ class StagedChanges:
             return self.appointments[ident]
         with self.state.lock:
             return self.state.appointments.get(ident)
+
+    def all_appointments(self) -> dict[uuid.UUID, Appointment]:
+        """Every appointment as this unit of work sees it: committed, then staged."""
+        with self.state.lock:
+            found = dict(self.state.appointments)
+        found.update(self.appointments)
+        return found
 
     def clear(self) -> None:
         """Forget everything staged."""

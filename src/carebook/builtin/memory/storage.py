@@ -19,6 +19,7 @@ from carebook.builtin.memory.appointments import MemoryAppointments
 from carebook.builtin.memory.calendar import MemoryCalendar, MemoryPatients
 from carebook.builtin.memory.messages import MemoryDeliveries, MemoryInbox, MemoryOutbox
 from carebook.builtin.memory.pricing import MemoryPricing
+from carebook.builtin.memory.reminders import MemoryReminders
 from carebook.builtin.memory.sagas import MemorySagas
 from carebook.builtin.memory.state import MemoryState, StagedChanges, occupying
 from carebook.builtin.memory.walkins import MemoryWalkIns
@@ -43,6 +44,9 @@ class MemoryUnitOfWork:
         self.walkins = MemoryWalkIns(state.walkins, state.lock, changes.require_write)
         self.pricing = MemoryPricing(state.pricing, state.lock, changes.require_write)
         self.sagas = MemorySagas(state.sagas, state.lock, changes.require_write)
+        self.reminders = MemoryReminders(
+            state.reminders, changes.all_appointments, state.lock, changes.require_write
+        )
         self.committed = False
 
     def __enter__(self) -> MemoryUnitOfWork:
@@ -93,6 +97,7 @@ class MemoryUnitOfWork:
             self.walkins.apply()
             self.pricing.apply()
             self.sagas.apply()
+            self.reminders.apply()
         self.committed = True
         self.rollback()
 
@@ -101,6 +106,7 @@ class MemoryUnitOfWork:
         self.walkins.discard()
         self.pricing.discard()
         self.sagas.discard()
+        self.reminders.discard()
 
 
 class MemoryStorage:

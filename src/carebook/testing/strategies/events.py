@@ -61,6 +61,7 @@ _EVENT_FIELDS: dict[str, St[Any]] = {
     "previous_practitioner_id": ids(PractitionerId),
     "reschedules": st.integers(1, 1000),
     "overridden": st.booleans(),
+    "offset_minutes": st.integers(1, 43_200),
 }
 
 

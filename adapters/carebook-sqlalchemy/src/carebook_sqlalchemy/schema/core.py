@@ -159,6 +159,8 @@ class AppointmentRow(Base):
             "id",
         ),
         Index("ix_appointments_status_hold", "status", "hold_expires_at"),
+        # The reminder scan: appointments by start, the history never read (0005).
+        Index("ix_appointments_start", "start_at", "id"),
         # A search over many owners reads one time range instead of probing per owner.
         Index(
             "ix_appointments_window",

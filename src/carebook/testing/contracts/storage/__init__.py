@@ -30,6 +30,8 @@ class each, for an adapter that wants to run one part alone:
   (:mod:`~carebook.testing.contracts.storage.walkins` and ``walkins_state``);
 - :class:`PricingStorageContract`: ``uow.pricing``
   (:mod:`~carebook.testing.contracts.storage.pricing`);
+- :class:`ReminderStorageContract`: ``uow.reminders``
+  (:mod:`~carebook.testing.contracts.storage.reminders`);
 - :class:`SagaStorageContract`: ``uow.sagas``
   (:mod:`~carebook.testing.contracts.storage.sagas`).
 
@@ -45,6 +47,7 @@ from carebook.testing.contracts.storage.holds import HoldStorageContract
 from carebook.testing.contracts.storage.messages import MessageStorageContract
 from carebook.testing.contracts.storage.moves import MoveStorageContract
 from carebook.testing.contracts.storage.pricing import PricingStorageContract
+from carebook.testing.contracts.storage.reminders import ReminderStorageContract
 from carebook.testing.contracts.storage.sagas import SagaStorageContract
 from carebook.testing.contracts.storage.transactions import TransactionStorageContract
 from carebook.testing.contracts.storage.walkins import WalkInStorageContract
@@ -57,6 +60,7 @@ __all__ = [
     "MessageStorageContract",
     "MoveStorageContract",
     "PricingStorageContract",
+    "ReminderStorageContract",
     "SagaStorageContract",
     "StorageContract",
     "TransactionStorageContract",
@@ -74,11 +78,12 @@ class StorageContract(
     DeliveryStorageContract,
     WalkInStorageContract,
     PricingStorageContract,
+    ReminderStorageContract,
     SagaStorageContract,
 ):
     """The whole Storage contract: calendar, patients, appointments, busy time, hold
     expiry and reschedules, units of work and concurrent writers, outbox, inbox,
-    delivery states, walk-ins, pricing and sagas.
+    delivery states, walk-ins, pricing, reminders and sagas.
 
     Override the ``storage`` fixture to yield a fresh, empty storage for each test (and
     close it afterwards); nothing else is needed to run every part.

@@ -1,0 +1,1 @@
+"""Reminders: the scan that sends what is due, and the ``cb.reminders`` facade."""
