@@ -50,6 +50,15 @@ def test_the_check_names_the_method_and_the_parameter_and_not_the_value() -> Non
     assert "7700" not in str(refused.value)
 
 
+def test_an_optional_collection_takes_none_a_collection_and_refuses_anything_else() -> None:
+    w = make_world()
+    assert w.cb.events.run_pending(None).failed == ()
+    assert w.cb.events.run_pending(["dispatch"]).failed == ()
+    with pytest.raises(TypeError) as refused:
+        w.cb.events.run_pending(5)  # type: ignore[arg-type]
+    assert "run_pending(): jobs must be" in str(refused.value)
+
+
 def _features(cb: Carebook) -> list[str]:
     import attrs
 

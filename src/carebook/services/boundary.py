@@ -116,9 +116,10 @@ class _Plan:
         # collection whose items need a look) is accepted by one set lookup.
         exact = frozenset() if items else frozenset(t for t in accepted if t not in _COLLECTIONS)
         text = (str, bytes)
+        none_ok = type(None) in accepted
 
         def check(value: Any) -> Any:
-            if type(value) in exact:
+            if type(value) in exact or (value is None and none_ok):
                 return value
             if isinstance(value, accepted) and not (
                 (refuse_bool and isinstance(value, bool)) or (no_str and isinstance(value, text))
