@@ -14,6 +14,7 @@ importable one by one, for an adapter that implements only some of them. The sui
 use only the Protocols in :mod:`carebook.ports`.
 """
 
+from carebook.testing.contracts.channel import ChannelNotifierContract
 from carebook.testing.contracts.clock import ClockContract
 from carebook.testing.contracts.notifier import NotifierContract
 from carebook.testing.contracts.payment import PaymentGatewayContract
@@ -35,6 +36,7 @@ from carebook.testing.contracts.storage import (
 __all__ = [
     "AppointmentStorageContract",
     "CalendarStorageContract",
+    "ChannelNotifierContract",
     "ClockContract",
     "HoldStorageContract",
     "MessageStorageContract",
