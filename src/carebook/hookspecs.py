@@ -14,7 +14,14 @@ import pluggy
 from carebook.domain.events import Event
 from carebook.domain.pricing.discounts import DiscountPolicy
 from carebook.domain.scheduling.rules import ReservationRule
-from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.ports import (
+    ChannelNotifier,
+    Clock,
+    EventPublisher,
+    Notifier,
+    PaymentGateway,
+    Storage,
+)
 
 __all__ = [
     "DiscountPolicyRegister",
@@ -67,6 +74,15 @@ def carebook_register_clocks(register: Register[Clock]) -> None:
 @hookspec
 def carebook_register_notifiers(register: Register[Notifier]) -> None:
     """Register notifiers by name (``"logging"`` and ``"recording"`` are built in)."""
+
+
+@hookspec
+def carebook_register_channel_notifiers(register: Register[ChannelNotifier]) -> None:
+    """Register channel notifiers by name: adapters that deliver rendered messages
+    (e-mail, SMS). ``factory(options)`` returns a
+    :class:`~carebook.ports.ChannelNotifier`; carebook renders each notification in the
+    recipient's language, asks the host's contact directory for the address, and
+    calls ``deliver``. See docs/notifications.md."""
 
 
 @hookspec
