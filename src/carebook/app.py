@@ -12,7 +12,14 @@ from collections.abc import Mapping
 import attrs
 
 from carebook.domain.scheduling.rules import ReservationRule
-from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.ports import (
+    ChannelNotifier,
+    Clock,
+    EventPublisher,
+    Notifier,
+    PaymentGateway,
+    Storage,
+)
 from carebook.services.admin.calendar import CalendarAdmin
 from carebook.services.admin.pricing import PricingAdmin
 from carebook.services.booking.service import Booking
@@ -67,6 +74,9 @@ class Carebook:
     rules: tuple[ReservationRule, ...]
     """The reservation pipeline, in order."""
     name: str = "carebook"
+    channel_notifiers: Mapping[str, ChannelNotifier] = attrs.field(factory=dict)
+    """The channel notifiers (e-mail, SMS) by name; in :attr:`notifiers` each stands
+    behind a sender that renders and addresses its messages."""
 
     def close(self) -> None:
         """Release the storage adapter's resources."""

@@ -15,7 +15,16 @@ from carebook.domain.delivery import RetryPolicy
 from carebook.domain.events import Event
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
-from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.ports import (
+    ChannelNotifier,
+    Clock,
+    ContactDirectory,
+    EventPublisher,
+    MessageRenderer,
+    Notifier,
+    PaymentGateway,
+    Storage,
+)
 from carebook.services.admin.calendar import CalendarAdmin
 from carebook.services.admin.pricing import PricingAdmin
 from carebook.services.background import PendingWork
@@ -23,6 +32,7 @@ from carebook.services.booking.service import Booking
 from carebook.services.context import Deps
 from carebook.services.dispatch import Dispatcher, Events, Subscriber
 from carebook.services.lifecycle.service import Lifecycle
+from carebook.services.messaging import ChannelSender
 from carebook.services.queries.service import Queries
 from carebook.services.reminders.service import Reminders
 from carebook.services.saga.runtime import SagaRuntime, SagaSettings
@@ -74,7 +84,10 @@ class CarebookConfig:
     ``base_delay_seconds``, ``max_delay_seconds``, ``lease_seconds``).
     ``saga_options`` configure the booking saga (:class:`SagaSettings`:
     ``payment_timeout_minutes``, ``confirm_grace_minutes``, ``webhook_secret``,
-    ``webhook_tolerance``).
+    ``webhook_tolerance``). ``channels`` name channel notifiers (e-mail, SMS) with
+    their ``channel_options``; they need a ``contacts`` directory (by name, with
+    ``contacts_options``) and render with the built-in templates, which ``templates``
+    (name to source) override. See docs/notifications.md.
     """
 
     storage: str = "memory"
@@ -92,6 +105,11 @@ class CarebookConfig:
     name: str = "carebook"
     saga_options: Mapping[str, Any] = attrs.field(factory=dict)
     delivery_options: Mapping[str, Any] = attrs.field(factory=dict)
+    channels: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    channel_options: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    contacts: str | None = None
+    contacts_options: Mapping[str, Any] = attrs.field(factory=dict)
+    templates: Mapping[str, str] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.dispatch not in ("inline", "manual"):
@@ -119,6 +137,9 @@ def bootstrap(
     notifiers: Mapping[str, Notifier] | None = None,
     publisher: EventPublisher | None = None,
     payment_gateway: PaymentGateway | None = None,
+    channel_notifiers: Mapping[str, ChannelNotifier] | None = None,
+    contacts: ContactDirectory | None = None,
+    renderer: MessageRenderer | None = None,
 ) -> Carebook:
     """Build a Carebook. Adapters come from ``config`` by name unless passed directly
     (tests pass fakes). Unknown names fail here, listing what is installed.
@@ -138,6 +159,24 @@ def bootstrap(
             name: adapters.notifiers.create(name, config.notifier_options.get(name, {}))
             for name in config.notifiers
         }
+    if channel_notifiers is None:
+        channel_notifiers = {
+            name: adapters.channels.create(name, config.channel_options.get(name, {}))
+            for name in config.channels
+        }
+    if channel_notifiers:
+        if contacts is None:
+            if config.contacts is None:
+                raise ConfigurationError(
+                    "channel notifiers need a contact directory: set 'contacts' to a "
+                    "registered directory or pass contacts="
+                )
+            contacts = adapters.contacts.create(config.contacts, config.contacts_options)
+        if renderer is None:
+            renderer = _builtin_renderer({**adapters.templates, **config.templates})
+        notifiers = dict(notifiers) | _senders(
+            storage, renderer, contacts, channel_notifiers, set(notifiers)
+        )
     if publisher is None:
         publisher = adapters.publishers.create(config.publisher, config.publisher_options)
     if payment_gateway is None and config.payment_gateway is not None:
@@ -208,8 +247,39 @@ def bootstrap(
         storage=storage,
         clock=clock,
         notifiers=dict(notifiers),
+        channel_notifiers=dict(channel_notifiers),
         publisher=publisher,
         payment_gateway=payment_gateway,
         rules=rules,
         name=config.name,
     )
+
+
+def _senders(
+    storage: Storage,
+    renderer: MessageRenderer,
+    contacts: ContactDirectory,
+    channel_notifiers: Mapping[str, ChannelNotifier],
+    taken: set[str],
+) -> dict[str, Notifier]:
+    """Each channel notifier behind the Notifier port, under its own name (the name
+    keys its deliveries, like a notifier's)."""
+    clash = sorted(taken & set(channel_notifiers))
+    if clash:
+        raise ConfigurationError(f"a notifier and a channel notifier share the name {clash[0]!r}")
+    reach = {n.channel: n.requires_address for n in channel_notifiers.values()}
+    return {
+        name: ChannelSender(storage, renderer, contacts, notifier, reach)
+        for name, notifier in channel_notifiers.items()
+    }
+
+
+def _builtin_renderer(templates: Mapping[str, str]) -> MessageRenderer:
+    try:
+        from carebook.builtin.rendering import TemplateRenderer
+    except ImportError:
+        raise ConfigurationError(
+            "the built-in message renderer needs Jinja2 and Babel: "
+            "pip install 'carebook[messages]' (or pass renderer=)"
+        ) from None
+    return TemplateRenderer(templates)

@@ -17,6 +17,7 @@ from carebook.domain.scheduling.rules import ReservationRule
 from carebook.ports import (
     ChannelNotifier,
     Clock,
+    ContactDirectory,
     EventPublisher,
     Notifier,
     PaymentGateway,
@@ -28,6 +29,7 @@ __all__ = [
     "EventContext",
     "Register",
     "RuleRegister",
+    "TemplateRegister",
     "hookimpl",
     "hookspec",
 ]
@@ -83,6 +85,26 @@ def carebook_register_channel_notifiers(register: Register[ChannelNotifier]) -> 
     :class:`~carebook.ports.ChannelNotifier`; carebook renders each notification in the
     recipient's language, asks the host's contact directory for the address, and
     calls ``deliver``. See docs/notifications.md."""
+
+
+@hookspec
+def carebook_register_contact_directories(register: Register[ContactDirectory]) -> None:
+    """Register contact directories by name (``"static"`` is built in, for demos): the
+    host's lookup of a recipient's address on a channel, chosen with the
+    ``contacts`` setting so that a separate worker process can reach patients too."""
+
+
+class TemplateRegister(Protocol):
+    """``register(name, source)``: a template that replaces or adds to the shipped ones
+    (``"de/appointment_booked.txt"``, ``"layout.html"``)."""
+
+    def __call__(self, name: str, source: str) -> None: ...
+
+
+@hookspec
+def carebook_register_templates(register: TemplateRegister) -> None:
+    """Override or add message templates (see docs/notifications.md): a clinic's own
+    wording, or a new language. Checked when the Carebook is built."""
 
 
 @hookspec

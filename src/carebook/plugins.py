@@ -20,7 +20,15 @@ from carebook import hookspecs
 from carebook.domain.pricing.discounts import DiscountPolicy
 from carebook.domain.scheduling.rules import BUILTIN_RULES, ReservationRule
 from carebook.errors import ConfigurationError, DuplicateAdapterError, UnknownAdapterError
-from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.ports import (
+    ChannelNotifier,
+    Clock,
+    ContactDirectory,
+    EventPublisher,
+    Notifier,
+    PaymentGateway,
+    Storage,
+)
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -105,9 +113,17 @@ class Adapters:
         self.storage: AdapterRegistry[Storage] = AdapterRegistry("storage")
         self.clocks: AdapterRegistry[Clock] = AdapterRegistry("clock")
         self.notifiers: AdapterRegistry[Notifier] = AdapterRegistry("notifier")
+        self.channels: AdapterRegistry[ChannelNotifier] = AdapterRegistry("channel notifier")
+        self.contacts: AdapterRegistry[ContactDirectory] = AdapterRegistry("contact directory")
+        self.templates: dict[str, str] = {}
         self.publishers: AdapterRegistry[EventPublisher] = AdapterRegistry("event publisher")
         self.payment_gateways: AdapterRegistry[PaymentGateway] = AdapterRegistry("payment gateway")
         self.rules: list[ReservationRule] = list(BUILTIN_RULES)
+
+    def add_template(self, name: str, source: str) -> None:
+        if name in self.templates:
+            raise DuplicateAdapterError("template", name)
+        self.templates[name] = source
 
     def add_rule(self, rule: ReservationRule) -> None:
         if not isinstance(rule, ReservationRule):
@@ -124,6 +140,9 @@ def collect_adapters(pm: pluggy.PluginManager) -> Adapters:
     hook.carebook_register_storage(register=adapters.storage.register)
     hook.carebook_register_clocks(register=adapters.clocks.register)
     hook.carebook_register_notifiers(register=adapters.notifiers.register)
+    hook.carebook_register_channel_notifiers(register=adapters.channels.register)
+    hook.carebook_register_contact_directories(register=adapters.contacts.register)
+    hook.carebook_register_templates(register=adapters.add_template)
     hook.carebook_register_event_publishers(register=adapters.publishers.register)
     hook.carebook_register_payment_gateways(register=adapters.payment_gateways.register)
     hook.carebook_register_reservation_rules(register=adapters.add_rule)

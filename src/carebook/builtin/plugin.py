@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from carebook.builtin.clocks import ManualClock, SystemClock
+from carebook.builtin.contacts import RecordingChannel, StaticDirectory
 from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
 from carebook.builtin.payments import SimulatedPaymentGateway
 from carebook.builtin.publishers import InProcessPublisher, RecordingPublisher
 from carebook.domain.pricing.policies import BirthdayOrHighValue, PromoCodePolicy
 from carebook.hookspecs import DiscountPolicyRegister, Register, hookimpl
-from carebook.ports import Clock, EventPublisher, Notifier, PaymentGateway, Storage
+from carebook.ports import (
+    ChannelNotifier,
+    Clock,
+    ContactDirectory,
+    EventPublisher,
+    Notifier,
+    PaymentGateway,
+    Storage,
+)
 
 
 @hookimpl
@@ -27,6 +36,16 @@ def carebook_register_clocks(register: Register[Clock]) -> None:
 def carebook_register_notifiers(register: Register[Notifier]) -> None:
     register("logging", LoggingNotifier.from_options)
     register("recording", RecordingNotifier.from_options)
+
+
+@hookimpl
+def carebook_register_channel_notifiers(register: Register[ChannelNotifier]) -> None:
+    register("recording", RecordingChannel.from_options)
+
+
+@hookimpl
+def carebook_register_contact_directories(register: Register[ContactDirectory]) -> None:
+    register("static", StaticDirectory.from_options)
 
 
 @hookimpl

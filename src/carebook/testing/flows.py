@@ -42,6 +42,7 @@ from carebook.scheduling import (
     CancelAppointment,
 )
 from carebook.testing.hold_flows import HoldFlows
+from carebook.testing.messaging_flows import MessagingFlows
 from carebook.testing.reminder_flows import ReminderFlows
 from carebook.testing.reschedule_flows import RescheduleFlows
 from carebook.testing.world import DAY, T0, World, at, make_world
@@ -73,7 +74,7 @@ def booked_events(events: list[Event]) -> list[ev.AppointmentBooked]:
     return [e for e in events if isinstance(e, ev.AppointmentBooked)]
 
 
-class ServiceFlows(HoldFlows, RescheduleFlows, ReminderFlows):
+class ServiceFlows(HoldFlows, RescheduleFlows, ReminderFlows, MessagingFlows):
     """The use cases through a Carebook on the storage under test (with the holds of
     :class:`~carebook.testing.hold_flows.HoldFlows`)."""
 

@@ -28,7 +28,7 @@ from carebook.builtin.clocks import ManualClock
 from carebook.builtin.notifiers import RecordingNotifier
 from carebook.builtin.publishers import InProcessPublisher
 from carebook.domain.notifications import Notification
-from carebook.ports import Notifier, PaymentGateway, Storage
+from carebook.ports import ChannelNotifier, ContactDirectory, Notifier, PaymentGateway, Storage
 from carebook.scheduling import (
     Appointment,
     AvailabilityQuery,
@@ -192,10 +192,14 @@ def make_world(
     payment_gateway: PaymentGateway | None = None,
     name: str = "carebook",
     storage: Storage | None = None,
+    channel_notifiers: dict[str, ChannelNotifier] | None = None,
+    contacts: ContactDirectory | None = None,
+    language: str = "en",
     **policy: Any,
 ) -> World:
     """The world of the module docstring, on ``storage`` (default: a new memory storage);
-    ``policy`` goes to the organisation's booking policy."""
+    ``policy`` goes to the organisation's booking policy, ``language`` is its language
+    of messages; ``channel_notifiers`` and ``contacts`` go to bootstrap."""
     config = CarebookConfig(notifiers=("recording",), dispatch=dispatch, name=name)
     cb, clock = open_carebook(
         config,
@@ -204,8 +208,10 @@ def make_world(
         plugin_manager=plugin_manager,
         notifiers=notifiers,
         payment_gateway=payment_gateway,
+        channel_notifiers=channel_notifiers,
+        contacts=contacts,
     )
-    clinic = ClinicBuilder.create(cb, "Northside Clinics", **policy)
+    clinic = ClinicBuilder.create(cb, "Northside Clinics", language=language, **policy)
     loc = clinic.location("High Street")
     pr = clinic.practitioner("Dr Grey", loc)
     svc = clinic.service(practitioners=[pr])

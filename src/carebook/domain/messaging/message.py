@@ -12,6 +12,7 @@ import pendulum
 from attrs import frozen
 
 from carebook.domain.languages import canonical_language
+from carebook.domain.money import Money
 from carebook.domain.notifications import Notification
 
 __all__ = ["Attachment", "MessageContext", "OutboundMessage", "RenderedMessage"]
@@ -40,10 +41,16 @@ class MessageContext:
     service_name: str | None = attrs.field(default=None, repr=False)
     start: pendulum.DateTime | None = attrs.field(default=None, repr=False)
     end: pendulum.DateTime | None = attrs.field(default=None, repr=False)
+    price: Money | None = attrs.field(default=None, repr=False)
+    """The list price of the appointment's services (before any discount), or None."""
 
     @property
     def kind(self) -> str:
         return self.notification.kind
+
+    @property
+    def recipient_role(self) -> str:
+        return self.notification.recipient_role
 
 
 @frozen(kw_only=True)

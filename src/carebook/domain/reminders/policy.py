@@ -20,7 +20,7 @@ a patient never gets two reminders in one go.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 import pendulum
@@ -83,8 +83,9 @@ class ReminderPolicy:
 
     - ``offsets``: minutes before the start, each from 1 to 30 days, no repeats (kept
       latest first); empty means no reminders.
-    - ``channels``: channel names by preference (``"email"``, ``"sms"``); a channel
-      notifier of another channel does not send reminders. Empty means every notifier.
+    - ``channels``: channel names by preference (``"email"``, ``"sms"``): a reminder
+      goes on the first of them the recipient can be reached on, and on no other
+      (:meth:`channel_for`). Empty means every channel notifier sends it.
     - ``quiet_from`` / ``quiet_until``: local quiet hours at the location (both or
       neither); ``quiet_from`` after ``quiet_until`` spans midnight.
     """
@@ -93,6 +94,15 @@ class ReminderPolicy:
     channels: tuple[str, ...] = attrs.field(default=(), converter=_channels)
     quiet_from: dt.time | None = attrs.field(default=None, validator=_quiet)
     quiet_until: dt.time | None = attrs.field(default=None, validator=_quiet)
+
+    def channel_for(self, channel: str, reachable: Callable[[str], bool]) -> bool:
+        """Whether a reminder goes out on ``channel``: always when no preference is
+        set; else only when ``channel`` is the first preferred one that
+        ``reachable(name)`` says the recipient can be reached on."""
+        if not self.channels:
+            return True
+        chosen = next((c for c in self.channels if reachable(c)), None)
+        return chosen == channel
 
     def __attrs_post_init__(self) -> None:
         if (self.quiet_from is None) != (self.quiet_until is None):

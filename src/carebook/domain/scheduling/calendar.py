@@ -24,6 +24,7 @@ from carebook.domain.ids import (
     ServiceId,
 )
 from carebook.domain.instants import Interval, require_date
+from carebook.domain.languages import canonical_language, optional_language
 from carebook.domain.money import Money
 from carebook.domain.scheduling.hours import TimeRange, WeeklyHours, subtract_minutes, to_ranges
 from carebook.domain.scheduling.patients import (
@@ -107,6 +108,8 @@ class Organisation:
     id: OrganisationId
     name: str = attrs.field(validator=_nonempty)
     policy: BookingPolicy = attrs.field(factory=BookingPolicy, validator=instance_of(BookingPolicy))
+    language: str = attrs.field(default="en", converter=canonical_language)
+    """The language of messages to recipients who have no preferred one (BCP 47)."""
 
 
 @frozen(kw_only=True)
@@ -275,6 +278,9 @@ class Patient:
     birth_date: dt.date | None = attrs.field(
         default=None, validator=validate_birth_date, repr=False
     )
+    language: str | None = attrs.field(default=None, converter=optional_language)
+    """The preferred language of messages (a BCP 47 tag such as ``"hi-IN"``), or None
+    for the organisation's."""
 
     @property
     def facts(self) -> PatientFacts:

@@ -100,8 +100,17 @@ class CalendarAdmin:
 
     # -- organisation and locations -------------------------------------------------
     def create_organisation(
-        self, actor: Actor, *, name: str, correlation_id: str | None = None, **policy: Any
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        language: str = "en",
+        correlation_id: str | None = None,
+        **policy: Any,
     ) -> Organisation:
+        """Create an organisation (admin only). ``language`` is the BCP 47 tag of its
+        messages to recipients with no preferred language; ``policy`` holds
+        :class:`~carebook.scheduling.BookingPolicy` fields."""
         authz.require_admin(actor, "create an organisation")
         from carebook.domain.scheduling.policy import BookingPolicy
 
@@ -110,6 +119,7 @@ class CalendarAdmin:
             id=OrganisationId(self._new_id()),
             name=name,
             policy=_make(BookingPolicy, **policy),
+            language=language,
         )
         return self._save(
             actor,
@@ -313,10 +323,12 @@ class CalendarAdmin:
         timezone: str | None = None,
         sex: Sex | str | None = None,
         birth_date: dt.date | None = None,
+        language: str | None = None,
         correlation_id: str | None = None,
     ) -> Patient:
         """Record a patient (staff of the organisation, admin or system); a wrong value is
-        a ValidationError naming the field (:class:`~carebook.scheduling.Patient`)."""
+        a ValidationError naming the field (:class:`~carebook.scheduling.Patient`).
+        ``language`` is their preferred language of messages, a BCP 47 tag."""
         if actor.kind is ActorKind.PATIENT:
             raise ForbiddenError("patients are registered by staff or the host application")
         patient = Patient(
@@ -327,6 +339,7 @@ class CalendarAdmin:
             timezone=timezone,
             sex=sex,
             birth_date=birth_date,
+            language=language,
         )
 
         def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
