@@ -43,6 +43,7 @@ EXPECTED_PAGES = {
     "errors.md",
     "changes.md",
     "reminders.md",
+    "notifications.md",
 }
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_FENCES = {"python", "text", "toml", "console", "ini"}

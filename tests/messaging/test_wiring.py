@@ -10,7 +10,9 @@ import pytest
 from carebook import Actor, CarebookConfig
 from carebook.builtin.contacts import RecordingChannel, StaticDirectory
 from carebook.errors import ConfigurationError, DuplicateAdapterError
-from carebook.hookspecs import TemplateRegister, hookimpl
+from carebook.domain.messaging import OutboundMessage
+from carebook.hookspecs import Register, TemplateRegister, hookimpl
+from carebook.ports import ChannelNotifier, ContactDirectory
 from carebook.plugins import make_plugin_manager
 from carebook.scheduling import BookAppointment
 from carebook.testing.clinic import ClinicBuilder, open_carebook
@@ -130,3 +132,55 @@ def test_channel_notifiers_passed_directly_need_no_configuration() -> None:
     )
     assert cb.channel_notifiers == {"email": email}
     assert "email" in cb.notifiers  # behind the sender that renders and addresses
+
+
+class _Pager:
+    channel = "pager"
+    requires_address = True
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[str | None, str]] = []
+
+    def deliver(self, message: OutboundMessage) -> None:
+        self.pages.append((message.address, message.rendered.subject))
+
+
+class _PagerPlugin:
+    """Registers a channel notifier and a directory, as an installed plugin would."""
+
+    def __init__(self) -> None:
+        self.pager = _Pager()
+
+    @hookimpl
+    def carebook_register_channel_notifiers(self, register: Register[ChannelNotifier]) -> None:
+        register("pager", lambda options: self.pager)
+
+    @hookimpl
+    def carebook_register_contact_directories(self, register: Register[ContactDirectory]) -> None:
+        register("ward", lambda options: StaticDirectory({"ref-1": {"pager": "pager-7"}}))
+
+
+def test_plugins_register_channel_notifiers_and_contact_directories() -> None:
+    plugin = _PagerPlugin()
+    pm = make_plugin_manager(autoload=False, plugins=[plugin])
+    cb, _ = open_carebook(
+        CarebookConfig(notifiers=(), dispatch="manual", channels=("pager",), contacts="ward"),
+        start=T0,
+        plugin_manager=pm,
+    )
+    clinic = ClinicBuilder.create(cb, "Northside Clinics")
+    loc = clinic.location("High Street")
+    pr = clinic.practitioner("Dr Grey", loc)
+    svc = clinic.service(practitioners=[pr])
+    patient = clinic.patient(contact_ref="ref-1")
+    command = BookAppointment(
+        patient_id=patient.id,
+        service_ids=(svc.id,),
+        start=at(10),
+        practitioner_id=pr.id,
+        location_id=loc.id,
+        idempotency_key="book-pager",
+    )
+    cb.booking.book(Actor.system(), command)
+    cb.events.dispatch()
+    assert plugin.pager.pages == [("pager-7", "Your visit on Mar 4, 2025 is booked")]

@@ -38,6 +38,7 @@ def test_register_patient_has_explicit_typed_keyword_parameters() -> None:
         "timezone",
         "sex",
         "birth_date",
+        "language",
         "correlation_id",
     ]
     assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params.values())

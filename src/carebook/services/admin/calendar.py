@@ -37,9 +37,21 @@ from carebook.domain.scheduling.calendar import (
     WorkingPlan,
 )
 from carebook.domain.scheduling.patients import Sex
-from carebook.errors import ForbiddenError, NotFoundError, ValidationError
+from carebook.errors import ForbiddenError, ValidationError
 from carebook.ports import UnitOfWork
 from carebook.services import authz
+from carebook.services.admin.rows import (
+    location,
+    locations_of,
+    make,
+    organisation,
+    practitioner,
+    save_location,
+    save_organisation,
+    save_practitioner,
+    save_resource,
+    save_service,
+)
 from carebook.services.boundary import checked_api
 from carebook.services.context import Deps
 
@@ -108,24 +120,23 @@ class CalendarAdmin:
         correlation_id: str | None = None,
         **policy: Any,
     ) -> Organisation:
-        """Create an organisation (admin only). ``language`` is the BCP 47 tag of its
-        messages to recipients with no preferred language; ``policy`` holds
-        :class:`~carebook.scheduling.BookingPolicy` fields."""
+        """Create an organisation (admin only): ``language`` (BCP 47) for recipients with
+        none of their own, ``policy`` the BookingPolicy fields."""
         authz.require_admin(actor, "create an organisation")
         from carebook.domain.scheduling.policy import BookingPolicy
 
-        org = _make(
+        org = make(
             Organisation,
             id=OrganisationId(self._new_id()),
             name=name,
-            policy=_make(BookingPolicy, **policy),
+            policy=make(BookingPolicy, **policy),
             language=language,
         )
         return self._save(
             actor,
             "organisation",
             "created",
-            lambda uow: (org, org.id, _save_organisation),
+            lambda uow: (org, org.id, save_organisation),
             correlation_id,
         )
 
@@ -140,11 +151,11 @@ class CalendarAdmin:
         authz.require_admin(actor, "add a location")
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
-            _organisation(uow, organisation_id)
-            loc = _make(
+            organisation(uow, organisation_id)
+            loc = make(
                 Location, id=LocationId(self._new_id()), organisation_id=organisation_id, **fields
             )
-            return loc, organisation_id, _save_location
+            return loc, organisation_id, save_location
 
         return self._save(actor, "location", "created", build, correlation_id)
 
@@ -162,8 +173,8 @@ class CalendarAdmin:
             raise ValidationError("a location's id and organisation cannot change")
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
-            loc = _make(attrs.evolve, _location(uow, location_id), **changes)
-            return loc, loc.organisation_id, _save_location
+            loc = make(attrs.evolve, location(uow, location_id), **changes)
+            return loc, loc.organisation_id, save_location
 
         return self._save(actor, "location", "updated", build, correlation_id)
 
@@ -178,10 +189,10 @@ class CalendarAdmin:
         """Close a location for a span (holiday, or an emergency block)."""
 
         def build(uow: UnitOfWork) -> tuple[Location, OrganisationId, Saver[Location]]:
-            loc = _location(uow, location_id)
+            loc = location(uow, location_id)
             authz.require_staff_at(actor, loc.id, "close a location")
             loc = attrs.evolve(loc, closures=(*loc.closures, closure))
-            return loc, loc.organisation_id, _save_location
+            return loc, loc.organisation_id, save_location
 
         return self._save(actor, "location", f"closure:{closure.kind.value}", build, correlation_id)
 
@@ -198,17 +209,17 @@ class CalendarAdmin:
         authz.require_admin(actor, "add a practitioner")
 
         def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
-            _organisation(uow, organisation_id)
+            organisation(uow, organisation_id)
             plan_list = tuple(plans)
-            _locations_of(uow, organisation_id, (p.location_id for p in plan_list))
-            practitioner = _make(
+            locations_of(uow, organisation_id, (p.location_id for p in plan_list))
+            added = make(
                 Practitioner,
                 id=PractitionerId(self._new_id()),
                 organisation_id=organisation_id,
                 name=name,
                 plans=plan_list,
             )
-            return practitioner, organisation_id, _save_practitioner
+            return added, organisation_id, save_practitioner
 
         return self._save(actor, "practitioner", "created", build, correlation_id)
 
@@ -224,11 +235,11 @@ class CalendarAdmin:
         authz.require_admin(actor, "change a working plan")
 
         def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
-            current = _practitioner(uow, practitioner_id)
-            _locations_of(uow, current.organisation_id, [plan.location_id])
+            current = practitioner(uow, practitioner_id)
+            locations_of(uow, current.organisation_id, [plan.location_id])
             plans = [p for p in current.plans if p.location_id != plan.location_id]
             updated = attrs.evolve(current, plans=(*plans, plan))
-            return updated, current.organisation_id, _save_practitioner
+            return updated, current.organisation_id, save_practitioner
 
         return self._save(actor, "practitioner", "plan", build, correlation_id)
 
@@ -243,8 +254,8 @@ class CalendarAdmin:
         """Replace the plan on one date at one location (empty ranges: day off)."""
 
         def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
-            current = _practitioner(uow, practitioner_id)
-            _locations_of(uow, current.organisation_id, [override.location_id])
+            current = practitioner(uow, practitioner_id)
+            locations_of(uow, current.organisation_id, [override.location_id])
             authz.require_staff_at(actor, override.location_id, "change a practitioner's day")
             kept = [
                 o
@@ -252,7 +263,7 @@ class CalendarAdmin:
                 if (o.location_id, o.date) != (override.location_id, override.date)
             ]
             updated = attrs.evolve(current, overrides=(*kept, override))
-            return updated, current.organisation_id, _save_practitioner
+            return updated, current.organisation_id, save_practitioner
 
         return self._save(actor, "practitioner", "override", build, correlation_id)
 
@@ -267,9 +278,9 @@ class CalendarAdmin:
         authz.require_admin(actor, "record time off")
 
         def build(uow: UnitOfWork) -> tuple[Practitioner, OrganisationId, Saver[Practitioner]]:
-            current = _practitioner(uow, practitioner_id)
+            current = practitioner(uow, practitioner_id)
             updated = attrs.evolve(current, time_off=(*current.time_off, interval))
-            return updated, current.organisation_id, _save_practitioner
+            return updated, current.organisation_id, save_practitioner
 
         return self._save(actor, "practitioner", "time_off", build, correlation_id)
 
@@ -285,14 +296,14 @@ class CalendarAdmin:
         authz.require_admin(actor, "add a service")
 
         def build(uow: UnitOfWork) -> tuple[Service, OrganisationId, Saver[Service]]:
-            _organisation(uow, organisation_id)
-            service = _make(
+            organisation(uow, organisation_id)
+            service = make(
                 Service, id=ServiceId(self._new_id()), organisation_id=organisation_id, **fields
             )
             for pid in service.practitioner_ids:
-                _practitioner(uow, pid)
-            _locations_of(uow, organisation_id, service.location_ids)
-            return service, organisation_id, _save_service
+                practitioner(uow, pid)
+            locations_of(uow, organisation_id, service.location_ids)
+            return service, organisation_id, save_service
 
         return self._save(actor, "service", "created", build, correlation_id)
 
@@ -307,9 +318,9 @@ class CalendarAdmin:
         authz.require_admin(actor, "add a resource")
 
         def build(uow: UnitOfWork) -> tuple[Resource, OrganisationId, Saver[Resource]]:
-            loc = _location(uow, location_id)
-            resource = _make(Resource, id=ResourceId(self._new_id()), location_id=loc.id, **fields)
-            return resource, loc.organisation_id, _save_resource
+            loc = location(uow, location_id)
+            resource = make(Resource, id=ResourceId(self._new_id()), location_id=loc.id, **fields)
+            return resource, loc.organisation_id, save_resource
 
         return self._save(actor, "resource", "created", build, correlation_id)
 
@@ -343,66 +354,9 @@ class CalendarAdmin:
         )
 
         def build(uow: UnitOfWork) -> tuple[Patient, OrganisationId, Saver[Patient]]:
-            _organisation(uow, organisation_id)
+            organisation(uow, organisation_id)
             if not authz.works_for(uow, actor, organisation_id):
                 raise ForbiddenError("staff register patients only in their own organisation")
             return patient, organisation_id, lambda uow, value: uow.patients.save(value)
 
         return self._save(actor, "patient", "registered", build, correlation_id)
-
-
-def _make(factory: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Build a value; an unknown or missing keyword is a ValidationError, not TypeError."""
-    try:
-        return factory(*args, **kwargs)
-    except TypeError as exc:
-        raise ValidationError(f"invalid fields: {exc}") from None
-
-
-def _save_organisation(uow: UnitOfWork, value: Organisation) -> None:
-    uow.calendar.save_organisation(value)
-
-
-def _save_location(uow: UnitOfWork, value: Location) -> None:
-    uow.calendar.save_location(value)
-
-
-def _save_practitioner(uow: UnitOfWork, value: Practitioner) -> None:
-    uow.calendar.save_practitioner(value)
-
-
-def _save_service(uow: UnitOfWork, value: Service) -> None:
-    uow.calendar.save_service(value)
-
-
-def _save_resource(uow: UnitOfWork, value: Resource) -> None:
-    uow.calendar.save_resource(value)
-
-
-def _organisation(uow: UnitOfWork, organisation_id: OrganisationId) -> Organisation:
-    org = uow.calendar.get_organisation(organisation_id)
-    if org is None:
-        raise NotFoundError("organisation", organisation_id)
-    return org
-
-
-def _location(uow: UnitOfWork, location_id: LocationId) -> Location:
-    loc = uow.calendar.get_location(location_id)
-    if loc is None:
-        raise NotFoundError("location", location_id)
-    return loc
-
-
-def _practitioner(uow: UnitOfWork, practitioner_id: PractitionerId) -> Practitioner:
-    found = uow.calendar.get_practitioner(practitioner_id)
-    if found is None:
-        raise NotFoundError("practitioner", practitioner_id)
-    return found
-
-
-def _locations_of(
-    uow: UnitOfWork, organisation_id: OrganisationId, location_ids: Iterable[LocationId]
-) -> None:
-    for location_id in location_ids:
-        if _location(uow, location_id).organisation_id != organisation_id:
-            raise ValidationError(f"location {location_id} belongs to another organisation")
