@@ -123,6 +123,9 @@ def test_bad_environment_is_one_clear_line(env: dict[str, str], says: str) -> No
             "[worker]\ndatabase_url = 'x'\nnotifier_options = 3\n",
             "notifier_options must be a table",
         ),
+        ("[worker]\ndatabase_url = 'x'\nchannels = 'smtp'\n", "channels must be a list"),
+        ("[worker]\ndatabase_url = 'x'\ncontacts = 3\n", "contacts must be the name"),
+        ("[worker]\ndatabase_url = 'x'\n[worker.templates]\nx = 3\n", "templates must be"),
     ],
 )
 def test_a_bad_file_is_one_clear_line(tmp_path: Path, text: str, says: str) -> None:
@@ -149,3 +152,32 @@ def test_the_operations_page_has_one_row_per_job_with_its_period() -> None:
         row = re.search(rf"^\| `{job.name}` \|[^|]+\| ([0-9.]+) s \|", page, re.MULTILINE)
         assert row is not None, job.name
         assert float(row.group(1)) == job.period
+
+
+def test_channels_contacts_and_templates_come_from_the_file_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    text = """
+[worker]
+database_url = "sqlite:///clinic.db"
+channels = ["smtp"]
+contacts = "crm"
+
+[worker.channel_options.smtp]
+host = "smtp.internal"
+
+[worker.contacts_options]
+base_url = "https://crm.internal"
+
+[worker.templates]
+"de/appointment_booked.txt" = "{% block subject %}Gebucht{% endblock %}"
+"""
+    config = load_config(write(tmp_path, text), {})
+    assert (config.channels, config.contacts) == (("smtp",), "crm")
+    assert config.channel_options == {"smtp": {"host": "smtp.internal"}}
+    assert config.contacts_options == {"base_url": "https://crm.internal"}
+    assert list(config.templates) == ["de/appointment_booked.txt"]
+    env = load_config(
+        write(tmp_path, text), {"CAREBOOK_CHANNELS": "smtp, twilio", "CAREBOOK_CONTACTS": "static"}
+    )
+    assert (env.channels, env.contacts) == (("smtp", "twilio"), "static")

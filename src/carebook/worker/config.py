@@ -14,13 +14,20 @@ lease_seconds = 300          # a claimed delivery's lease (CAREBOOK_LEASE_SECOND
 [worker.periods]             # seconds, per job (see carebook.worker.jobs)
 dispatch = 0.5
 
-[worker.notifier_options.smtp]
+channels = ["smtp"]          # channel notifiers (docs/notifications.md)
+contacts = "crm"             # the host's contact directory, by registered name
+
+[worker.channel_options.smtp]
 host = "smtp.internal"
+
+[worker.templates]           # overrides of the shipped message templates
+"de/appointment_booked.txt" = "{% block subject %}...{% endblock %}..."
 ```
 
 Environment variables override the file: ``CAREBOOK_DATABASE_URL``,
 ``CAREBOOK_WORKER_NAME``, ``CAREBOOK_POLL_INTERVAL``, ``CAREBOOK_BATCH_SIZE``,
-``CAREBOOK_LOG_LEVEL``, ``CAREBOOK_NOTIFIERS`` (comma-separated),
+``CAREBOOK_LOG_LEVEL``, ``CAREBOOK_NOTIFIERS`` and ``CAREBOOK_CHANNELS``
+(comma-separated), ``CAREBOOK_CONTACTS``,
 ``CAREBOOK_LEASE_SECONDS``, and
 ``CAREBOOK_PERIOD_<JOB>`` (``CAREBOOK_PERIOD_DISPATCH=0.5``). Anything wrong is a
 :class:`~carebook.errors.ConfigurationError` with one line saying what, and never the
@@ -55,6 +62,8 @@ _ENV: Mapping[str, str] = {
     "CAREBOOK_BATCH_SIZE": "batch_size",
     "CAREBOOK_LOG_LEVEL": "log_level",
     "CAREBOOK_NOTIFIERS": "notifiers",
+    "CAREBOOK_CHANNELS": "channels",
+    "CAREBOOK_CONTACTS": "contacts",
     "CAREBOOK_LEASE_SECONDS": "lease_seconds",
 }
 
@@ -99,9 +108,29 @@ def _level(_: object, __: object, value: object) -> None:
         raise ConfigurationError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
 
 
+def _names(field: str) -> Any:
+    def check(_: object, __: object, value: object) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(n, str) and n for n in value):
+            raise ConfigurationError(f"{field} must be a list of registered {field[:-1]} names")
+
+    return check
+
+
 def _notifiers(_: object, __: object, value: object) -> None:
-    if not isinstance(value, tuple) or not all(isinstance(n, str) and n for n in value):
-        raise ConfigurationError("notifiers must be a list of registered notifier names")
+    _names("notifiers")(_, __, value)
+
+
+def _table(field: str, of: type) -> Any:
+    def check(_: object, __: object, value: object) -> None:
+        if not isinstance(value, Mapping) or not all(isinstance(v, of) for v in value.values()):
+            raise ConfigurationError(f"{field} must be a table")
+
+    return check
+
+
+def _contacts(_: object, __: object, value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError("contacts must be the name of a registered contact directory")
 
 
 def _periods(_: object, __: object, value: object) -> None:
@@ -139,6 +168,19 @@ class WorkerConfig:
     )
     notifier_options: Mapping[str, Mapping[str, Any]] = attrs.field(
         factory=dict, validator=_options, repr=False
+    )
+    channels: tuple[str, ...] = attrs.field(
+        default=(), converter=_tuple, validator=_names("channels")
+    )
+    channel_options: Mapping[str, Mapping[str, Any]] = attrs.field(
+        factory=dict, validator=_table("channel_options", Mapping), repr=False
+    )
+    contacts: str | None = attrs.field(default=None, validator=_contacts)
+    contacts_options: Mapping[str, Any] = attrs.field(
+        factory=dict, validator=_table("contacts_options", object), repr=False
+    )
+    templates: Mapping[str, str] = attrs.field(
+        factory=dict, validator=_table("templates", str), repr=False
     )
     storage: str = attrs.field(default="sqlalchemy", validator=_text("storage"))
     lease_seconds: int = attrs.field(default=300, validator=_lease)
@@ -190,7 +232,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
             found[field] = _number(variable, text, float)
         elif field in ("batch_size", "lease_seconds"):
             found[field] = _number(variable, text, int)
-        elif field == "notifiers":
+        elif field in ("notifiers", "channels"):
             found[field] = tuple(n.strip() for n in text.split(",") if n.strip())
         else:
             found[field] = text
