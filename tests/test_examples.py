@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
+    "reminders.py": [
+        "   Sat 09:00 CET  Ana  24 h before Sun 10:00 CEST",
+        "   Sun 08:00 CEST Ana   2 h before Sun 10:00 CEST",
+        "   Sun 22:00 CEST Ben  10 h before Mon 08:30 CEST",
+        "3. 4 reminders, none for Cy, none twice",
+        "   Ben  [de] Erinnerung: Ihr Termin am Montag, 31. März 2025, 08:30",
+        "   Ana  [hi] अनुस्मारक: रविवार, 30 मार्च 2025, 10:00 am की आपकी अपॉइंटमेंट",
+    ],
     "worker_on_sqlite.py": [
         "2. worker: the hold is cancelled and every event is delivered",
         "3. a second worker on this SQLite file: exit 1",

@@ -9,11 +9,11 @@ import pytest
 
 from carebook import Actor, CarebookConfig
 from carebook.builtin.contacts import RecordingChannel, StaticDirectory
-from carebook.errors import ConfigurationError, DuplicateAdapterError
 from carebook.domain.messaging import OutboundMessage
+from carebook.errors import ConfigurationError, DuplicateAdapterError
 from carebook.hookspecs import Register, TemplateRegister, hookimpl
-from carebook.ports import ChannelNotifier, ContactDirectory
 from carebook.plugins import make_plugin_manager
+from carebook.ports import ChannelNotifier, ContactDirectory
 from carebook.scheduling import BookAppointment
 from carebook.testing.clinic import ClinicBuilder, open_carebook
 from carebook.testing.world import T0, at
