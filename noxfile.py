@@ -80,7 +80,7 @@ def typecheck(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Run every examples/*.py script (``_*.py`` are their helpers, not examples); the
     session fails if any script exits non-zero. The plot extra draws the charts."""
-    session.install("-e", ".[plot]", "-e", "adapters/carebook-sqlalchemy")
+    session.install("-e", ".[plot,messages]", "-e", "adapters/carebook-sqlalchemy")
     scripts = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
     if not scripts:
         session.log("no example scripts found")

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carebook.domain.reminders import ReminderPolicy, due_at, reminders_to_send
+from carebook.domain.reminders import (
+    DEFAULT_POLICY,
+    ReminderPolicy,
+    due_at,
+    reminders_to_send,
+    scan_windows,
+)
 from carebook.errors import ValidationError
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]
@@ -113,3 +119,41 @@ def test_bad_policies_are_refused(fields: dict[str, object], says: str) -> None:
 def test_offsets_are_kept_latest_first() -> None:
     assert ReminderPolicy(offsets=[120, 2880, 1440]).offsets == (2880, 1440, 120)
     assert ReminderPolicy(offsets=[]).longest == 0
+
+
+def test_scan_windows_cover_every_offset_and_the_largest_quiet_shift() -> None:
+    quiet = ReminderPolicy(offsets=(60,), quiet_from=dt.time(22), quiet_until=dt.time(7))
+    assert quiet.earliest_shift == 9 * 60 + 60
+    assert DEFAULT_POLICY.earliest_shift == 0
+    assert scan_windows([DEFAULT_POLICY], 0) == ((1440, 1440 * 60), (120, 120 * 60))
+    shift = quiet.earliest_shift * 60
+    assert scan_windows([DEFAULT_POLICY, quiet], 100) == (
+        (1440, 100 + 1440 * 60 + shift),
+        (120, 100 + 120 * 60 + shift),
+        (60, 100 + 60 * 60 + shift),
+    )
+    assert scan_windows([ReminderPolicy(offsets=())], 0) == ()
+
+
+@given(
+    start_minute=st.integers(0, 14 * 24 * 60),
+    now_minute=st.integers(0, 14 * 24 * 60),
+    begin=st.integers(0, 23),
+    length=st.integers(1, 23),
+)
+def test_a_due_reminder_is_always_inside_its_scan_window(
+    start_minute: int, now_minute: int, begin: int, length: int
+) -> None:
+    """If due_at says a reminder is due, scan_windows would have found the appointment."""
+    policy = ReminderPolicy(
+        offsets=(1440, 120),
+        quiet_from=dt.time(begin),
+        quiet_until=dt.time((begin + length) % 24),
+    )
+    base = pendulum.datetime(2025, 3, 20, tz="UTC")
+    start = base.add(minutes=start_minute)
+    now = base.add(minutes=now_minute)
+    windows = dict(scan_windows([policy], int(now.timestamp())))
+    for offset in policy.offsets:
+        if now < start and due_at(start, offset, policy, "Europe/Berlin") <= now:
+            assert int(start.timestamp()) <= windows[offset]

@@ -3,6 +3,7 @@ looks at, and the ledger that makes each reminder go out once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from carebook.domain.ids import AppointmentId, OrganisationId
@@ -28,13 +29,25 @@ class ReminderRepository(Protocol):
         """The largest offset (minutes) of every stored policy, 0 when none is stored."""
         ...
 
+    def policies(self) -> list[ReminderPolicy]:
+        """Every stored policy (one per organisation that set one)."""
+        ...
+
     def upcoming(
-        self, start_after: int, start_until: int, limit: int, after: AppointmentId | None = None
+        self,
+        start_after: int,
+        start_until: int,
+        limit: int,
+        after: AppointmentId | None = None,
+        unsettled: Sequence[tuple[int, int]] | None = None,
     ) -> list[Appointment]:
         """Appointments that occupy their time (``pending``, ``booked``) starting in
         ``(start_after, start_until]`` (epoch seconds), ordered by (start, id), ``limit``
-        of them after appointment ``after`` of that order. Indexed on the start: its cost
-        follows the appointments in the window, never the history."""
+        of them after appointment ``after`` of that order. With ``unsettled`` (pairs of
+        an offset and a latest start), only those that, for some pair, start by its
+        latest start and have no ledger entry for (appointment, offset, start). Indexed
+        on the start and the ledger's key: its cost follows the appointments still owed
+        a reminder, never the history."""
         ...
 
     def sent(self, appointment_ids: list[AppointmentId]) -> set[ReminderKey]:

@@ -10,7 +10,8 @@ import pytest
 
 from carebook import Actor
 from carebook.domain import events as ev
-from carebook.domain.reminders import DEFAULT_POLICY, ReminderPolicy
+from carebook.domain.instants import to_epoch
+from carebook.domain.reminders import DEFAULT_POLICY, ReminderPolicy, scan_windows
 from carebook.errors import ForbiddenError, NotFoundError
 from carebook.scheduling import CancelAppointment, RescheduleAppointment
 from carebook.testing.world import World, at
@@ -110,3 +111,26 @@ class ReminderFlows:
         assert w.cb.reminders.send_due(Actor.system()) == 0  # no 2 h reminder any more
         w.clock.set(at(13))
         assert w.cb.reminders.send_due(Actor.system()) == 1
+
+    def test_an_offset_of_no_policy_of_its_own_is_settled_once(self, make_world: MakeWorld) -> None:
+        """The scan looks for every offset of any policy (and the default's); an
+        organisation whose own policy lacks one settles it in the ledger, so the next
+        scans do not read that appointment again for it."""
+        w = make_world(dispatch="manual")
+        system = Actor.system()
+        w.cb.reminders.set_policy(system, w.org.id, ReminderPolicy(offsets=(60,)))
+        booked = w.book(w.alice, at(14), actor=w.staff)
+        start = to_epoch(booked.start)
+        w.clock.set(at(14).subtract(hours=23))
+        assert w.cb.reminders.send_due(system) == 0
+        with w.cb.storage.unit_of_work() as uow:
+            assert uow.reminders.sent([booked.id]) == {(booked.id, 1440, start)}
+            windows = scan_windows(
+                [DEFAULT_POLICY, *uow.reminders.policies()], to_epoch(w.clock.now())
+            )
+            assert (
+                uow.reminders.upcoming(to_epoch(w.clock.now()), start, 10, unsettled=windows) == []
+            )
+        w.clock.set(at(14).subtract(minutes=59))
+        assert w.cb.reminders.send_due(system) == 1
+        assert [e.offset_minutes for e in _due(w)] == [60]

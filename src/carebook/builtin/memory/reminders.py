@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from carebook.domain.ids import AppointmentId, OrganisationId
 from carebook.domain.instants import to_epoch
@@ -61,14 +61,36 @@ class MemoryReminders:
             stored = {**self._t.policies, **self._policies}
         return max((p.longest for p in stored.values()), default=0)
 
+    def policies(self) -> list[ReminderPolicy]:
+        with self._lock:
+            stored = {**self._t.policies, **self._policies}
+        return list(stored.values())
+
     def upcoming(
-        self, start_after: int, start_until: int, limit: int, after: AppointmentId | None = None
+        self,
+        start_after: int,
+        start_until: int,
+        limit: int,
+        after: AppointmentId | None = None,
+        unsettled: Sequence[tuple[int, int]] | None = None,
     ) -> list[Appointment]:
+        with self._lock:
+            settled = set(self._t.sent)
+        settled |= set(self._sent)
+
+        def owed(a: Appointment) -> bool:
+            if unsettled is None:
+                return True
+            start = to_epoch(a.start)
+            return any(start <= last and (a.id, o, start) not in settled for o, last in unsettled)
+
         found = sorted(
             (
                 a
                 for a in self._appointments().values()
-                if a.status in _ACTIVE and start_after < to_epoch(a.start) <= start_until
+                if a.status in _ACTIVE
+                and start_after < to_epoch(a.start) <= start_until
+                and owed(a)
             ),
             key=lambda a: (to_epoch(a.start), str(a.id)),
         )

@@ -12,6 +12,14 @@ from carebook.domain.reminders.policy import (
     ReminderPolicy,
     due_at,
     reminders_to_send,
+    scan_windows,
 )
 
-__all__ = ["DEFAULT_POLICY", "MAX_OFFSET_MINUTES", "ReminderPolicy", "due_at", "reminders_to_send"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "MAX_OFFSET_MINUTES",
+    "ReminderPolicy",
+    "due_at",
+    "reminders_to_send",
+    "scan_windows",
+]

@@ -115,6 +115,27 @@ class ReminderPolicy:
         """The largest offset (minutes), 0 for none: how far ahead a scan must look."""
         return self.offsets[0] if self.offsets else 0
 
+    @property
+    def earliest_shift(self) -> int:
+        """The most minutes quiet hours can move a reminder earlier: their local length,
+        plus an hour for a daylight-saving night; 0 without quiet hours."""
+        if self.quiet_from is None or self.quiet_until is None:
+            return 0
+        begin = self.quiet_from.hour * 60 + self.quiet_from.minute
+        end = self.quiet_until.hour * 60 + self.quiet_until.minute
+        return (end - begin) % (24 * 60) + 60
+
+
+def scan_windows(policies: Iterable[ReminderPolicy], now: int) -> tuple[tuple[int, int], ...]:
+    """``(offset, latest start)`` pairs, epoch seconds, for a scan at ``now``: an
+    appointment starting after ``now`` can be due for ``offset`` only if it starts by
+    that latest start (the offset, plus the largest quiet-hours shift of any policy).
+    Every offset of any of ``policies``, largest first."""
+    stored = list(policies)
+    offsets = sorted({o for p in stored for o in p.offsets}, reverse=True)
+    shift = max((p.earliest_shift for p in stored), default=0)
+    return tuple((o, now + (o + shift) * 60) for o in offsets)
+
 
 DEFAULT_POLICY = ReminderPolicy()
 """24 hours and 2 hours before, on every channel, no quiet hours."""

@@ -1,8 +1,10 @@
 """The reminder scan: one page of upcoming appointments per write unit of work.
 
-It reads only appointments that occupy their time and start within the longest offset
-(plus a day, for reminders that quiet hours moved earlier) of ``now``, by the start-time
-index; the decision is the domain's (:func:`carebook.domain.reminders.reminders_to_send`).
+It reads only appointments that occupy their time and are still owed a reminder: for
+some offset of any policy, they start within that offset (plus the largest shift quiet
+hours can cause) of ``now`` and the ledger has no entry for that offset at their start.
+By the start-time index and the ledger's key, a steady tick reads only what became due
+since the last; the decision is the domain's (:func:`carebook.domain.reminders.reminders_to_send`).
 Each reminder sent is recorded in the ledger in the same unit of work that appends its
 ``ReminderDue`` event, keyed by (appointment, offset, start): when two workers race, one
 records it and the other writes nothing; a moved appointment (a new start) gets fresh
@@ -14,7 +16,12 @@ from __future__ import annotations
 from carebook.domain import events as ev
 from carebook.domain.ids import AppointmentId, LocationId, OrganisationId
 from carebook.domain.instants import to_epoch
-from carebook.domain.reminders import DEFAULT_POLICY, ReminderPolicy, reminders_to_send
+from carebook.domain.reminders import (
+    DEFAULT_POLICY,
+    ReminderPolicy,
+    reminders_to_send,
+    scan_windows,
+)
 from carebook.errors import NotFoundError
 from carebook.ports import UnitOfWork
 from carebook.services.context import Deps
@@ -23,8 +30,6 @@ __all__ = ["PAGE", "send_due"]
 
 PAGE = 200
 """Appointments per unit of work."""
-_QUIET_MARGIN = 24 * 60
-"""Minutes: quiet hours move a reminder earlier by less than a day."""
 
 
 def send_due(deps: Deps, correlation_id: str | None = None) -> int:
@@ -32,15 +37,17 @@ def send_due(deps: Deps, correlation_id: str | None = None) -> int:
     stamp = deps.stamp(correlation_id)
     now_s = to_epoch(stamp.now)
     with deps.storage.unit_of_work() as uow:
-        longest = max(uow.reminders.longest_offset(), DEFAULT_POLICY.longest)
-    until = now_s + (longest + _QUIET_MARGIN) * 60
+        windows = scan_windows([DEFAULT_POLICY, *uow.reminders.policies()], now_s)
+    if not windows:
+        return 0
+    until = max(last for _, last in windows)
     policies: dict[OrganisationId, ReminderPolicy] = {}
     zones: dict[LocationId, str] = {}
     total = 0
     after: AppointmentId | None = None
 
     def page(uow: UnitOfWork) -> tuple[int, AppointmentId | None, int]:
-        found = uow.reminders.upcoming(now_s, until, PAGE, after)
+        found = uow.reminders.upcoming(now_s, until, PAGE, after, unsettled=windows)
         ledger = uow.reminders.sent([a.id for a in found])
         events: list[ev.Event] = []
         for appointment in found:
@@ -61,7 +68,14 @@ def send_due(deps: Deps, correlation_id: str | None = None) -> int:
                 stamp.now,
                 already,
             )
-            for offset in passed:
+            # Settled without a message: passed unsent, or an offset of another
+            # organisation's policy (so the scan stops finding this appointment for it).
+            foreign = [
+                o
+                for o, last in windows
+                if o not in policies[org].offsets and start_s <= last and o not in already
+            ]
+            for offset in (*passed, *foreign):
                 uow.reminders.record((appointment.id, offset, start_s), now_s)
             if send is not None and uow.reminders.record((appointment.id, send, start_s), now_s):
                 events.append(

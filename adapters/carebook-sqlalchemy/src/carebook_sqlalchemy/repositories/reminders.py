@@ -8,7 +8,9 @@ records a reminder, and only that one writes its event.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, bindparam, func, or_, select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, false, func, or_, select
 
 from carebook.domain.ids import AppointmentId, OrganisationId
 from carebook.domain.reminders import ReminderPolicy
@@ -24,6 +26,28 @@ SENT: Table = ReminderSentRow.__table__  # type: ignore[assignment]
 _ACTIVE = [AppointmentStatus.PENDING.value, AppointmentStatus.BOOKED.value]
 _POLICY = select(POLICIES.c.data).where(POLICIES.c.organisation_id == bindparam("org"))
 _LONGEST = select(func.max(POLICIES.c.longest_offset))
+_ALL = select(POLICIES.c.data).order_by(POLICIES.c.organisation_id)
+
+
+def _owed(offset: int, first: int, last: int) -> ColumnElement[bool]:
+    """Starts by ``last`` and has no ledger entry for ``offset`` at its start.
+
+    The bounds on the entry's own start repeat what the correlation implies; they let
+    the planner read only the ledger entries of the scanned starts (by
+    ``ix_reminders_sent_offset_start``) when it hashes the lookup instead of probing
+    the primary key, so that neither plan reads the history's entries."""
+    settled = (
+        select(SENT.c.appointment_id)
+        .where(
+            SENT.c.offset_minutes == offset,
+            SENT.c.start_at > first,
+            SENT.c.start_at <= last,
+            SENT.c.appointment_id == APPOINTMENTS.c.id,
+            SENT.c.start_at == APPOINTMENTS.c.start_at,
+        )
+        .exists()
+    )
+    return and_(APPOINTMENTS.c.start_at <= last, ~settled)
 
 
 class ReminderRepository:
@@ -46,14 +70,24 @@ class ReminderRepository:
     def longest_offset(self) -> int:
         return int(self._conn.execute(_LONGEST).scalar() or 0)
 
+    def policies(self) -> list[ReminderPolicy]:
+        return [loads(d, ReminderPolicy) for d in self._conn.execute(_ALL).scalars()]
+
     def upcoming(
-        self, start_after: int, start_until: int, limit: int, after: AppointmentId | None = None
+        self,
+        start_after: int,
+        start_until: int,
+        limit: int,
+        after: AppointmentId | None = None,
+        unsettled: Sequence[tuple[int, int]] | None = None,
     ) -> list[Appointment]:
         conditions = [
             APPOINTMENTS.c.start_at > start_after,
             APPOINTMENTS.c.start_at <= start_until,
             APPOINTMENTS.c.status.in_(_ACTIVE),
         ]
+        if unsettled is not None:
+            conditions.append(or_(false(), *(_owed(o, start_after, last) for o, last in unsettled)))
         if after is not None:
             mark = select(APPOINTMENTS.c.start_at).where(APPOINTMENTS.c.id == after)
             last = self._conn.execute(mark).scalar()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook_sqlalchemy.schema.core import Base
@@ -31,6 +31,9 @@ class ReminderPolicyRow(Base):
 
 class ReminderSentRow(Base):
     __tablename__ = "reminders_sent"
+    # The scan's ledger lookups, by offset over the upcoming starts only: the old
+    # entries of a long history are never read (migration 0006).
+    __table_args__ = (Index("ix_reminders_sent_offset_start", "offset_minutes", "start_at"),)
 
     appointment_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     offset_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)

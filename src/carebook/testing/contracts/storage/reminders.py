@@ -77,6 +77,40 @@ class ReminderStorageContract(StorageContractBase):
             assert [a.id for a in (first, second, *rest)] == [a.id for a in found]
             assert uow.reminders.upcoming(to_epoch(at(9)), high, 100)[0].id == later.id
 
+    def test_upcoming_unsettled_keeps_only_appointments_still_owed_a_reminder(
+        self, storage: Storage, clinic: SmallClinic
+    ) -> None:
+        p1, p2 = clinic.practitioners[:2]
+        soon = clinic.appointment(at(9), practitioner=p1)
+        settled = clinic.appointment(at(9), practitioner=p2, patient=clinic.patients[1])
+        later = clinic.appointment(at(12), practitioner=p1)
+        self.add(storage, soon, settled, later)
+        with storage.unit_of_work(write=True) as uow:
+            assert uow.reminders.record((settled.id, 120, to_epoch(settled.start)), 1)
+            assert uow.reminders.record((soon.id, 120, to_epoch(soon.start) - 3600), 1)  # old start
+            uow.commit()
+        low, high = to_epoch(at(8)), to_epoch(at(15))
+        by_nine = ((120, to_epoch(at(9))),)
+        with storage.unit_of_work() as uow:
+            assert [a.id for a in uow.reminders.upcoming(low, high, 100, unsettled=by_nine)] == [
+                soon.id
+            ]
+            both = ((1440, high), (120, to_epoch(at(9))))
+            found = uow.reminders.upcoming(low, high, 100, unsettled=both)
+            assert {a.id for a in found} == {soon.id, settled.id, later.id}
+            assert uow.reminders.upcoming(low, high, 100, unsettled=()) == []
+
+    def test_policies_lists_every_stored_policy(
+        self, storage: Storage, clinic: SmallClinic
+    ) -> None:
+        with storage.unit_of_work() as uow:
+            assert uow.reminders.policies() == []
+        with storage.unit_of_work(write=True) as uow:
+            uow.reminders.set_policy(clinic.organisation.id, ReminderPolicy(offsets=(30,)))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.reminders.policies() == [ReminderPolicy(offsets=(30,))]
+
     def test_the_ledger_records_a_key_once(self, storage: Storage, clinic: SmallClinic) -> None:
         appointment = clinic.appointment(at(9))
         self.add(storage, appointment)
