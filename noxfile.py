@@ -11,6 +11,13 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "typecheck", "tests", "examples"]
 
 ROOT = Path(__file__).parent
+# The notifier adapters (adapters/carebook-<x> besides the SQL storage), with their tests' extras.
+ADAPTERS = [
+    arg
+    for path in sorted(ROOT.glob("adapters/carebook-*"))
+    if path.name != "carebook-sqlalchemy"
+    for arg in ("-e", f"adapters/{path.name}[test]")
+]
 
 
 def _dev_requirement(name: str) -> str:
@@ -26,7 +33,7 @@ def _dev_requirement(name: str) -> str:
 def tests(session: nox.Session) -> None:
     """The whole test suite, core and adapters (benchmarks excluded); extra arguments
     go to pytest."""
-    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]")
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]", *ADAPTERS)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -42,7 +49,7 @@ def stress(session: nox.Session) -> None:
     """The concurrency tests at full size (PostgreSQL 16 processes x 200 attempts,
     SQLite 8 x 200), the same-slot contest (8 processes x 100 rounds on PostgreSQL) and
     the worker takeover (16 SIGKILLs); CI runs them at 16 x 50, 8 x 50, 8 x 15 and 3."""
-    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]")
+    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]", *ADAPTERS)
     session.run(
         "python",
         "-m",
@@ -71,7 +78,12 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict (configured in pyproject.toml) over src and tests."""
     session.install(
-        "-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]", _dev_requirement("mypy")
+        "-e",
+        ".[test]",
+        "-e",
+        "adapters/carebook-sqlalchemy[test]",
+        *ADAPTERS,
+        _dev_requirement("mypy"),
     )
     session.run("mypy")
 

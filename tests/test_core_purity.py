@@ -22,13 +22,11 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = {
-    "carebook": ROOT / "src" / "carebook",
-    "carebook_sqlalchemy": ROOT
-    / "adapters"
-    / "carebook-sqlalchemy"
-    / "src"
-    / "carebook_sqlalchemy",
+SOURCES = {"carebook": ROOT / "src" / "carebook"} | {
+    # Every adapter distribution in this repository: adapters/carebook-<x>/src/carebook_<x>.
+    path.name: path
+    for path in sorted((ROOT / "adapters").glob("carebook-*/src/carebook_*"))
+    if path.is_dir()
 }
 MAX_LINES = 400
 SIZE_REASON = "Longer than 400 lines because"
@@ -40,7 +38,10 @@ needs_adapter = pytest.mark.skipif(
 
 
 def _packages() -> tuple[str, ...]:
-    return ("carebook", "carebook_sqlalchemy") if ADAPTER else ("carebook",)
+    """carebook and the adapters that are installed (so that grimp can import them)."""
+    return tuple(
+        name for name in SOURCES if name == "carebook" or importlib.util.find_spec(name) is not None
+    )
 
 
 @pytest.fixture(scope="module")

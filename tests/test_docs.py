@@ -107,13 +107,18 @@ def test_readme_carries_the_two_set_up_commands() -> None:
     ) in text
     assert (
         "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' "
-        "-e 'adapters/carebook-sqlalchemy[test]' && .venv/bin/python -m pytest"
+        "-e 'adapters/carebook-sqlalchemy[test]' -e 'adapters/carebook-smtp[test]' "
+        "&& .venv/bin/python -m pytest"
     ) in text
 
 
 def test_ci_installs_what_the_readme_test_command_installs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "-e 'adapters/carebook-sqlalchemy[test]'" in ci
+    readme = README.read_text(encoding="utf-8")
+    for adapter in sorted((ROOT / "adapters").glob("carebook-*")):
+        install = f"-e 'adapters/{adapter.name}[test]'"
+        assert install in ci, f".ci/run does not install {adapter.name}"
+        assert install in readme, f"the README's test command does not install {adapter.name}"
     assert "python -m pytest" in ci
 
 

@@ -1,0 +1,61 @@
+"""The iCalendar (RFC 5545) attachment of a booking, reschedule or cancellation notice.
+
+One ``VEVENT`` per appointment, its ``UID`` the appointment's id, so that a calendar
+client that imported the booking updates the same entry on a reschedule and marks it
+cancelled on a cancellation. Times carry the location's zone (``TZID`` with its
+``VTIMEZONE``), so the entry shows the clinic's wall-clock time wherever the reader is.
+``METHOD:PUBLISH``: carebook publishes the visit; it is not a meeting invitation that
+asks the patient to reply.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pendulum
+from icalendar import Calendar, Event
+
+from carebook.domain.messaging import Attachment, OutboundMessage
+
+__all__ = ["ICS_KINDS", "invitation"]
+
+ICS_KINDS = frozenset({"appointment_booked", "appointment_rescheduled", "appointment_cancelled"})
+"""The notices that carry an ``.ics`` (the visit's entry, or its cancellation)."""
+
+_PRODID = "-//carebook//carebook-smtp//EN"
+
+
+def invitation(message: OutboundMessage, now: pendulum.DateTime | None = None) -> Attachment | None:
+    """The ``.ics`` for ``message``, or None when its kind has none or it has no time."""
+    context = message.context
+    if context.kind not in ICS_KINDS or context.start is None:
+        return None
+    zone = ZoneInfo(context.timezone)
+    stamp = (now or pendulum.now("UTC")).in_timezone("UTC")
+    event = Event()
+    event.add("uid", f"{context.notification.appointment_id}@carebook")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", context.start.in_timezone("UTC").astimezone(zone))
+    end = context.end or context.start
+    event.add("dtend", end.in_timezone("UTC").astimezone(zone))
+    # Each notice supersedes the last: a later SEQUENCE is a newer version of the entry.
+    event.add("sequence", int(stamp.timestamp()))
+    event.add("summary", message.rendered.subject)
+    event.add("description", message.rendered.text)
+    place = ", ".join(n for n in (context.location_name, context.organisation_name) if n)
+    if place:
+        event.add("location", place)
+    cancelled = context.kind == "appointment_cancelled"
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    calendar = Calendar()
+    calendar.add("prodid", _PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return Attachment(
+        filename="appointment.ics",
+        content_type="text/calendar; method=PUBLISH; charset=utf-8",
+        data=calendar.to_ical(),
+    )
