@@ -13,6 +13,7 @@ from carebook.app import Carebook
 from carebook.domain.actors import Actor
 from carebook.domain.delivery import RetryPolicy
 from carebook.domain.events import Event
+from carebook.domain.validators import check_option_names
 from carebook.errors import ConfigurationError
 from carebook.plugins import collect_adapters, collect_discount_policies, make_plugin_manager
 from carebook.ports import (
@@ -121,11 +122,7 @@ class CarebookConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CarebookConfig:
         """From a plain mapping (a parsed TOML/JSON file); unknown keys are errors."""
-        known = {a.name for a in attrs.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigurationError(f"unknown configuration keys: {sorted(unknown)}")
-        return cls(**data)
+        return cls(**check_option_names(cls, data, "configuration keys"))
 
 
 def bootstrap(

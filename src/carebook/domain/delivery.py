@@ -24,6 +24,7 @@ import pendulum
 from attrs import frozen
 
 from carebook.domain.ids import EventId
+from carebook.domain.validators import check_option_names
 from carebook.errors import ConfigurationError, ValidationError
 
 __all__ = [
@@ -74,11 +75,7 @@ class RetryPolicy:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RetryPolicy:
         """From ``CarebookConfig.delivery_options``; unknown keys are errors."""
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = set(options) - known
-        if unknown:
-            raise ConfigurationError(f"unknown delivery options: {sorted(unknown)}")
-        return cls(**options)
+        return cls(**check_option_names(cls, options, "delivery options"))
 
     def delay(self, attempts: int, jitter: float) -> pendulum.Duration:
         """How long to wait after the ``attempts``-th failed attempt (``attempts >= 1``)."""

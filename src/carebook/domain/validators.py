@@ -10,11 +10,13 @@ Whole numbers that are stored are bounded so that no database column overflows
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+import attrs
+
 from carebook.domain.instants import zone
-from carebook.errors import ValidationError
+from carebook.errors import ConfigurationError, ValidationError
 
 MAX_COUNT = 1_000_000
 """The largest quota, usage limit or count a setting may hold."""
@@ -179,3 +181,17 @@ def time_zone(_: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(
             f"{attribute.name} must be an IANA time zone name, such as Europe/London"
         ) from None
+
+
+def check_option_names(cls: type[Any], options: object, what: str) -> Mapping[str, Any]:
+    """``options`` as a mapping whose every key names a field of the attrs class ``cls``;
+    otherwise a :class:`~carebook.errors.ConfigurationError` that lists the unknown names
+    (``"unknown <what>: [...]"``) and never a value. For ``from_options`` and friends."""
+    if not isinstance(options, Mapping):
+        raise ConfigurationError(f"{what} must be a mapping")
+    if not all(isinstance(key, str) for key in options):
+        raise ConfigurationError(f"{what}: every name must be a string")
+    unknown = set(options) - {f.name for f in attrs.fields(cls)}
+    if unknown:
+        raise ConfigurationError(f"unknown {what}: {sorted(unknown)}")
+    return options

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from carebook.domain.validators import check_option_names
 from carebook.errors import ConfigurationError
 
 __all__ = ["SECURITY", "SmtpSettings"]
@@ -90,10 +91,7 @@ class SmtpSettings:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SmtpSettings:
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = set(options) - known
-        if unknown:
-            raise ConfigurationError(f"unknown smtp options: {sorted(unknown)}")
+        options = check_option_names(cls, options, "smtp options")
         missing = {"host", "sender"} - set(options)
         if missing:
             raise ConfigurationError(f"missing smtp options: {sorted(missing)}")
