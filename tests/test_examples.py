@@ -17,6 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
+    "clinic_day_worker.py": [
+        "   the worker sent 4 notices (3 booked, 1 cancelled)",
+        "   Sun 10:00  Ana  24 h before  [hi]",
+        "   Sun 11:30  Ben  24 h before  [de]",
+        "   Mon 08:00  Ana   2 h before  [hi]",
+        "   Mon 09:30  Ben   2 h before  [de]",
+        "   after the last visit: 0 more, none for Cy",
+        "   Ben  [de] Erinnerung: Ihr Termin am Montag, 9. Juni 2025, 11:30",
+        "   Ana  [hi] अनुस्मारक: सोमवार, 9 जून 2025, 10:00 am की आपकी अपॉइंटमेंट",
+        "   Ana  .ics: Check-up · Praxis Mitte, Mon 09 Jun 10:00 Europe/Berlin, CONFIRMED",
+        "   Cy   [en] Your visit on Jun 9, 2025 is cancelled",
+        "   Cy   .ics: Check-up · Praxis Mitte, Mon 09 Jun 15:00 Europe/Berlin, CANCELLED",
+        "6. SIGTERM: the worker exits 0",
+    ],
     "reminders.py": [
         "   Sat 09:00 CET  Ana  24 h before Sun 10:00 CEST",
         "   Sun 08:00 CEST Ana   2 h before Sun 10:00 CEST",

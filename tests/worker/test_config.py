@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pendulum
 import pytest
 
+from carebook.bootstrap import CarebookConfig, bootstrap
+from carebook.builtin.clocks import FileClock
 from carebook.errors import ConfigurationError
-from carebook.worker import JOBS, WorkerConfig, load_config
+from carebook.worker import JOBS, Worker, WorkerConfig, load_config
 
 URL = "postgresql://carebook:s3cret-pass@db.internal/carebook"
 
@@ -181,3 +184,69 @@ base_url = "https://crm.internal"
         write(tmp_path, text), {"CAREBOOK_CHANNELS": "smtp, twilio", "CAREBOOK_CONTACTS": "static"}
     )
     assert (env.channels, env.contacts) == (("smtp", "twilio"), "static")
+
+
+def test_the_clock_comes_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    text = """
+[worker]
+database_url = "sqlite:///clinic.db"
+clock = "file"
+
+[worker.clock_options]
+path = "/run/demo/now"
+"""
+    config = load_config(write(tmp_path, text), {})
+    assert (config.clock, config.clock_options) == ("file", {"path": "/run/demo/now"})
+    assert load_config(write(tmp_path, text), {"CAREBOOK_CLOCK": "system"}).clock == "system"
+    assert load_config(environ={"CAREBOOK_DATABASE_URL": URL}).clock == "system"
+
+
+def test_a_bad_clock_setting_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="clock must be a non-empty string"):
+        load_config(environ={"CAREBOOK_DATABASE_URL": URL, "CAREBOOK_CLOCK": " "})
+    bad = write(tmp_path, '[worker]\ndatabase_url = "sqlite:///x.db"\nclock_options = 3\n')
+    with pytest.raises(ConfigurationError, match="clock_options must be a table"):
+        load_config(bad, {})
+
+
+def test_the_worker_reads_the_configured_clock(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    bootstrap(
+        CarebookConfig(storage="sqlalchemy", storage_options={"url": url, "migrate": True})
+    ).close()
+    start = pendulum.datetime(2030, 1, 7, 8)
+    shared = FileClock.create(tmp_path / "now", start)
+    worker = Worker(
+        WorkerConfig(
+            database_url=url, notifiers=(), clock="file", clock_options={"path": str(shared.path)}
+        )
+    )
+    cb = worker.open()
+    try:
+        assert cb.clock.now() == start
+        shared.advance(hours=25)
+        assert cb.clock.now() == start.add(hours=25)
+    finally:
+        cb.close()
+        worker.close()
+
+
+def test_a_clock_that_cannot_be_built_stops_the_worker_before_any_work(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    bootstrap(
+        CarebookConfig(storage="sqlalchemy", storage_options={"url": url, "migrate": True})
+    ).close()
+    worker = Worker(
+        WorkerConfig(
+            database_url=url,
+            notifiers=(),
+            clock="file",
+            clock_options={"path": str(tmp_path / "absent")},
+        )
+    )
+    with pytest.raises(ConfigurationError, match="no clock file"):
+        worker.open()
+    # the one-worker lock was given back: a corrected worker starts
+    fixed = Worker(WorkerConfig(database_url=url, notifiers=()))
+    fixed.open().close()
+    fixed.close()

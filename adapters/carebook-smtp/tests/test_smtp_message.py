@@ -64,10 +64,23 @@ def test_the_calendar_entry_is_the_visit_in_the_location_zone() -> None:
     assert context.start is not None and context.end is not None
     assert start.timestamp() == context.start.timestamp()
     assert end.timestamp() == context.end.timestamp()
-    assert str(event["SUMMARY"]) == message.rendered.subject  # type: ignore[index]
+    assert str(event["SUMMARY"]) == "Check-up · Contract Clinic"  # type: ignore[index]
+    assert str(event["DESCRIPTION"]) == message.rendered.text  # type: ignore[index]
     assert str(event["LOCATION"]) == "Contract Office, Contract Clinic"  # type: ignore[index]
     assert str(event["STATUS"]) == "CONFIRMED"  # type: ignore[index]
     assert calendar.walk("VTIMEZONE"), "the zone travels with the entry"
+
+
+def test_the_entry_title_falls_back_to_the_subject_without_names() -> None:
+    message = make_outbound("email", "ana@example.test")
+    bare = attrs.evolve(
+        message,
+        context=attrs.evolve(message.context, service_name=None, organisation_name=""),
+    )
+    attachment = invitation(bare)
+    assert attachment is not None
+    _, event = _event(attachment.data)
+    assert str(event["SUMMARY"]) == message.rendered.subject  # type: ignore[index]
 
 
 def test_a_reschedule_updates_the_same_entry_and_a_cancellation_cancels_it() -> None:

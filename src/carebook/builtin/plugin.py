@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carebook.builtin.clocks import ManualClock, SystemClock
+from carebook.builtin.clocks import FileClock, ManualClock, SystemClock
 from carebook.builtin.contacts import RecordingChannel, StaticDirectory
 from carebook.builtin.memory import MemoryStorage
 from carebook.builtin.notifiers import LoggingNotifier, RecordingNotifier
@@ -30,6 +30,7 @@ def carebook_register_storage(register: Register[Storage]) -> None:
 def carebook_register_clocks(register: Register[Clock]) -> None:
     register("system", SystemClock.from_options)
     register("manual", ManualClock.from_options)
+    register("file", FileClock.from_options)
 
 
 @hookimpl

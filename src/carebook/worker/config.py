@@ -10,6 +10,9 @@ log_level = "INFO"
 notifiers = ["logging"]      # registered notifier names
 storage = "sqlalchemy"       # registered storage name (the URL is its "url" option)
 lease_seconds = 300          # a claimed delivery's lease (CAREBOOK_LEASE_SECONDS)
+clock = "system"             # registered clock name; "file" for a demo's shared time
+
+[worker.clock_options]       # the clock's options (the file clock's "path")
 
 [worker.periods]             # seconds, per job (see carebook.worker.jobs)
 dispatch = 0.5
@@ -28,7 +31,7 @@ Environment variables override the file: ``CAREBOOK_DATABASE_URL``,
 ``CAREBOOK_WORKER_NAME``, ``CAREBOOK_POLL_INTERVAL``, ``CAREBOOK_BATCH_SIZE``,
 ``CAREBOOK_LOG_LEVEL``, ``CAREBOOK_NOTIFIERS`` and ``CAREBOOK_CHANNELS``
 (comma-separated), ``CAREBOOK_CONTACTS``,
-``CAREBOOK_LEASE_SECONDS``, and
+``CAREBOOK_LEASE_SECONDS``, ``CAREBOOK_CLOCK``, and
 ``CAREBOOK_PERIOD_<JOB>`` (``CAREBOOK_PERIOD_DISPATCH=0.5``). Anything wrong is a
 :class:`~carebook.errors.ConfigurationError` with one line saying what, and never the
 value of a password.
@@ -65,6 +68,7 @@ _ENV: Mapping[str, str] = {
     "CAREBOOK_CHANNELS": "channels",
     "CAREBOOK_CONTACTS": "contacts",
     "CAREBOOK_LEASE_SECONDS": "lease_seconds",
+    "CAREBOOK_CLOCK": "clock",
 }
 
 
@@ -187,6 +191,12 @@ class WorkerConfig:
     """How long a claimed delivery is this worker's; after a crash, the wait before
     another worker takes it."""
     periods: Mapping[str, float] = attrs.field(factory=dict, validator=_periods)
+    clock: str = attrs.field(default="system", validator=_text("clock"))
+    """The registered clock every job reads: ``system`` in production; ``file``
+    (:class:`~carebook.builtin.clocks.FileClock`) lets a demo move the worker's time."""
+    clock_options: Mapping[str, Any] = attrs.field(
+        factory=dict, validator=_table("clock_options", object)
+    )
 
     def period(self, job: str) -> float:
         """Seconds between two runs of ``job``."""

@@ -69,6 +69,8 @@ class Worker:
                 CarebookConfig(
                     storage=self.config.storage,
                     storage_options={"url": self.config.database_url},
+                    clock=self.config.clock,
+                    clock_options=self.config.clock_options,
                     notifiers=self.config.notifiers,
                     notifier_options=self.config.notifier_options,
                     channels=self.config.channels,

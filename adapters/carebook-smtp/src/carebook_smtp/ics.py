@@ -4,6 +4,9 @@ One ``VEVENT`` per appointment, its ``UID`` the appointment's id, so that a cale
 client that imported the booking updates the same entry on a reschedule and marks it
 cancelled on a cancellation. Times carry the location's zone (``TZID`` with its
 ``VTIMEZONE``), so the entry shows the clinic's wall-clock time wherever the reader is.
+The entry's title (``SUMMARY``) is what a calendar shows all day long: the service and
+the clinic (``Check-up · Praxis Mitte``), the same on every notice about the visit, not
+the notice's subject ("... is booked"); the notice's text is its ``DESCRIPTION``.
 ``METHOD:PUBLISH``: carebook publishes the visit; it is not a meeting invitation that
 asks the patient to reply.
 """
@@ -40,7 +43,7 @@ def invitation(message: OutboundMessage, now: pendulum.DateTime | None = None) -
     event.add("dtend", end.in_timezone("UTC").astimezone(zone))
     # Each notice supersedes the last: a later SEQUENCE is a newer version of the entry.
     event.add("sequence", int(stamp.timestamp()))
-    event.add("summary", message.rendered.subject)
+    event.add("summary", _title(message))
     event.add("description", message.rendered.text)
     place = ", ".join(n for n in (context.location_name, context.organisation_name) if n)
     if place:
@@ -59,3 +62,9 @@ def invitation(message: OutboundMessage, now: pendulum.DateTime | None = None) -
         content_type="text/calendar; method=PUBLISH; charset=utf-8",
         data=calendar.to_ical(),
     )
+
+
+def _title(message: OutboundMessage) -> str:
+    context = message.context
+    parts = [n for n in (context.service_name, context.organisation_name) if n]
+    return " · ".join(parts) if parts else message.rendered.subject
