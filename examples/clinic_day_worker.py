@@ -21,6 +21,7 @@ carebook stores ids, never names or addresses: ``PATIENTS`` below is the host's.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -28,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -36,7 +36,17 @@ from pathlib import Path
 import icalendar
 import pendulum
 
-from carebook import Actor, Carebook, CarebookConfig, Money, bootstrap
+from carebook import (
+    Actor,
+    Carebook,
+    CarebookConfig,
+    LocationId,
+    Money,
+    OrganisationId,
+    PractitionerId,
+    ServiceId,
+    bootstrap,
+)
 from carebook.builtin.clocks import FileClock
 from carebook.scheduling import BookAppointment, CancelAppointment, WeeklyHours, WorkingPlan
 from carebook_smtp.testing import SmtpTestServer
@@ -98,6 +108,10 @@ def wait_for(what: str, condition: Callable[[], bool], timeout: float = 30.0) ->
         if time.monotonic() > deadline:
             raise SystemExit(f"the worker did not {what} within {timeout:g} s")
         time.sleep(0.05)
+
+
+def more_than(smtp: SmtpTestServer, count: int) -> bool:
+    return len(smtp.mailbox) > count
 
 
 def main() -> None:
@@ -170,7 +184,7 @@ def run(folder: Path, smtp: SmtpTestServer) -> None:
         for instant, name, offset in due:
             before = len(smtp.mailbox)
             clock.set(instant)
-            wait_for(f"send {name}'s reminder", lambda n=before: len(smtp.mailbox) > n)
+            wait_for(f"send {name}'s reminder", functools.partial(more_than, smtp, before))
             mail = smtp.messages()[-1]
             who = by_address[str(mail["To"])]
             local = instant.in_tz(BERLIN).format("ddd HH:mm")
@@ -198,7 +212,11 @@ def run(folder: Path, smtp: SmtpTestServer) -> None:
 
 
 def book_and_cancel(
-    cb: Carebook, org_id: uuid.UUID, office_id: uuid.UUID, doctor_id: uuid.UUID, visit_id: uuid.UUID
+    cb: Carebook,
+    org_id: OrganisationId,
+    office_id: LocationId,
+    doctor_id: PractitionerId,
+    visit_id: ServiceId,
 ) -> dict[str, str]:
     """Books each patient's Monday visit and cancels Cy's; returns address -> name."""
     admin = Actor.admin()
