@@ -17,6 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 EXPECTED_LINES: dict[str, list[str]] = {
+    "push_to_browser.py": [
+        "      screen: AppointmentBooked      Tue 10:00 booked",
+        "      screen: AppointmentRescheduled Tue 10:00 -> Tue 11:30",
+        "      screen: WaitTimeChanged        wait 0 min, 0 waiting (on_duty)",
+        "      screen: WaitTimeChanged        wait 60 min, 2 waiting (check_in)",
+        "      screen: AppointmentCancelled   reason patient_request, by patient",
+        "   frames: 9, ids unique: True",
+        "   Last-Event-ID = frame 2: it gets frames 3-9: True",
+        "   Ana's own stream after frame 1: ['AppointmentRescheduled', 'AppointmentCancelled']",
+        "   'Dr Roth' or 'Praxis' in a frame: False",
+    ],
     "clinic_day_worker.py": [
         "   the worker sent 4 notices (3 booked, 1 cancelled)",
         "   Sun 10:00  Ana  24 h before  [hi]",
