@@ -108,7 +108,8 @@ def test_readme_carries_the_two_set_up_commands() -> None:
     assert (
         "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' "
         "-e 'adapters/carebook-sqlalchemy[test]' -e 'adapters/carebook-smtp[test]' "
-        "-e 'adapters/carebook-webhooks[test]' && .venv/bin/python -m pytest"
+        "-e 'adapters/carebook-webhooks[test]' -e 'adapters/carebook-twilio[test]' "
+        "&& .venv/bin/python -m pytest"
     ) in text
 
 

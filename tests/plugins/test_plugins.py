@@ -265,7 +265,7 @@ def test_plugin_manager_registers_the_builtin_plugin_like_any_other() -> None:
 def test_builtin_adapters_are_registered_by_name() -> None:
     adapters = collect_adapters(make_plugin_manager())
     assert adapters.storage.names() == ["memory"]
-    assert adapters.clocks.names() == ["manual", "system"]
+    assert adapters.clocks.names() == ["file", "manual", "system"]
     assert adapters.notifiers.names() == ["logging", "recording"]
     assert adapters.publishers.names() == ["inprocess", "recording"]
     assert adapters.payment_gateways.names() == ["simulated"]
@@ -313,7 +313,7 @@ def test_adapter_options_reach_the_builtin_factories() -> None:
     ("field", "kind", "installed"),
     [
         ("storage", "storage", "memory"),
-        ("clock", "clock", "manual, system"),
+        ("clock", "clock", "file, manual, system"),
         ("notifiers", "notifier", "logging, recording"),
         ("publisher", "event publisher", "inprocess, recording"),
     ],
