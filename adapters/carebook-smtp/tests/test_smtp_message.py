@@ -110,6 +110,22 @@ def test_a_reschedule_updates_the_same_entry_and_a_cancellation_cancels_it() -> 
     assert str(events[2]["STATUS"]) == "CANCELLED"  # type: ignore[index]
 
 
+def test_the_calendar_part_is_utf8_so_other_languages_survive_the_trip(
+    smtp_server: SmtpTestServer,
+) -> None:
+    text = "Grüße aus der Praxis · आपकी अपॉइंटमेंट"
+    message = make_outbound("email", "ana@example.test", text=text, locale="de")
+    SmtpNotifier(SmtpSettings(**smtp_server.options(sender="praxis@example.test"))).deliver(
+        message
+    )
+    [received] = smtp_server.messages()
+    [part] = [p for p in received.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_content_charset() == "utf-8"
+    [event] = Calendar.from_ical(part.get_content()).walk("VEVENT")
+    assert str(event["DESCRIPTION"]) == text
+    assert str(event["SUMMARY"]) == "Check-up · Contract Clinic"
+
+
 def test_a_reminder_and_a_notice_without_a_time_carry_no_calendar_entry() -> None:
     reminder = make_outbound("email", "ana@example.test", kind="appointment_reminder")
     assert invitation(reminder) is None

@@ -13,10 +13,12 @@ asks the patient to reply.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 import pendulum
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from carebook.domain.messaging import Attachment, OutboundMessage
 
@@ -55,8 +57,8 @@ def invitation(message: OutboundMessage, now: pendulum.DateTime | None = None) -
     calendar.add("prodid", _PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
+    calendar.add_component(_vtimezone(context.timezone, context.start.year))
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     return Attachment(
         filename="appointment.ics",
         content_type="text/calendar; method=PUBLISH; charset=utf-8",
@@ -68,3 +70,14 @@ def _title(message: OutboundMessage) -> str:
     context = message.context
     parts = [n for n in (context.service_name, context.organisation_name) if n]
     return " · ".join(parts) if parts else message.rendered.subject
+
+
+@functools.lru_cache(maxsize=256)
+def _vtimezone(zone: str, year: int) -> Timezone:
+    """The ``VTIMEZONE`` of ``zone`` with its rules from the year before the visit to two
+    years after it: enough for the entry and a reschedule, a few hundred bytes rather
+    than the 68 years icalendar covers by default, and built once per zone and year
+    (never changed afterwards, so calendars share it)."""
+    return Timezone.from_tzid(
+        zone, first_date=dt.date(year - 1, 1, 1), last_date=dt.date(year + 2, 1, 1)
+    )

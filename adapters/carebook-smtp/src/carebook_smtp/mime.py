@@ -59,7 +59,7 @@ def _attach(mail: EmailMessage, attachment: Attachment) -> None:
     params = {}
     for part in rest.split(";"):
         key, _, value = part.strip().partition("=")
-        if key and value and key.lower() != "charset":
+        if key and value:
             params[key.lower()] = value
     mail.add_attachment(
         attachment.data,

@@ -98,6 +98,36 @@ class DeliveryStorageContract(StorageContractBase):
             self.put(storage, first.failed(NOW, "claim-1", "E", POLICY, 0.0))
         assert self.states(storage, event_id) == {(event_id, "publisher"): done}
 
+    def test_a_large_batch_of_new_and_moved_deliveries_is_stored_whole(
+        self, storage: Storage
+    ) -> None:
+        events = [EventId(uuid.uuid4()) for _ in range(130)]
+        firsts = [claimed(e, c) for e in events for c in ("publisher", "notifier:x")]
+        self.put(storage, *firsts[:60])
+        # one batch: 200 new rows and 60 moved ones (more than one statement's worth)
+        moved = [d.succeeded(LATER) for d in firsts[:60]]
+        self.put(storage, *firsts[60:], *moved)
+        stored = self.states(storage, *events)
+        assert len(stored) == 260
+        assert [stored[d.event_id, d.consumer] for d in moved] == moved
+        assert [stored[d.event_id, d.consumer] for d in firsts[60:]] == firsts[60:]
+
+    def test_one_stale_delivery_in_a_batch_is_a_conflict_and_the_batch_changes_nothing(
+        self, storage: Storage
+    ) -> None:
+        events = [EventId(uuid.uuid4()) for _ in range(150)]
+        firsts = [claimed(e, "publisher") for e in events]
+        self.put(storage, *firsts)
+        before = self.states(storage, *events)
+        stale = firsts[120].failed(NOW, "claim-1", "E", POLICY, 0.0)
+        self.put(storage, stale)  # another dispatcher moved this one
+        after_other = self.states(storage, *events)
+        batch = [d.succeeded(LATER) for d in firsts]  # built on what was read first
+        with pytest.raises(ConflictError):
+            self.put(storage, *batch, claimed(EventId(uuid.uuid4()), "publisher"))
+        assert self.states(storage, *events) == after_other
+        assert after_other == {**before, (events[120], "publisher"): stale}
+
     def test_an_uncommitted_delivery_is_forgotten_and_a_unit_of_work_sees_its_own(
         self, storage: Storage
     ) -> None:
