@@ -47,8 +47,10 @@ def tests_core(session: nox.Session) -> None:
 @nox.session
 def stress(session: nox.Session) -> None:
     """The concurrency tests at full size (PostgreSQL 16 processes x 200 attempts,
-    SQLite 8 x 200), the same-slot contest (8 processes x 100 rounds on PostgreSQL) and
-    the worker takeover (16 SIGKILLs); CI runs them at 16 x 50, 8 x 50, 8 x 15 and 3."""
+    SQLite 8 x 200), the same-slot contest (8 processes x 100 rounds on PostgreSQL), the
+    worker takeover (16 SIGKILLs) and the SMTP reliability soak (60 s of 4 booking
+    processes and 2 workers, a SIGKILL every 10 s: 5); CI runs them at 16 x 50, 8 x 50,
+    8 x 15, 3 and a 15 s soak (a SIGKILL every 5 s: 2)."""
     session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[test]", *ADAPTERS)
     session.run(
         "python",
@@ -57,6 +59,7 @@ def stress(session: nox.Session) -> None:
         "adapters/carebook-sqlalchemy/tests/test_concurrency.py",
         "adapters/carebook-sqlalchemy/tests/test_contest.py",
         "adapters/carebook-sqlalchemy/tests/test_worker.py",
+        "adapters/carebook-smtp/tests/test_smtp_soak_pg.py",
         *session.posargs,
         env={"CAREBOOK_STRESS_SCALE": "full"},
     )
@@ -92,7 +95,15 @@ def typecheck(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Run every examples/*.py script (``_*.py`` are their helpers, not examples); the
     session fails if any script exits non-zero. The plot extra draws the charts."""
-    session.install("-e", ".[plot,messages]", "-e", "adapters/carebook-sqlalchemy")
+    # carebook-smtp[test]: clinic_day_worker.py sends real e-mail to a local aiosmtpd.
+    session.install(
+        "-e",
+        ".[plot,messages]",
+        "-e",
+        "adapters/carebook-sqlalchemy",
+        "-e",
+        "adapters/carebook-smtp[test]",
+    )
     scripts = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
     if not scripts:
         session.log("no example scripts found")
@@ -105,7 +116,15 @@ def examples(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks in tests/benchmarks, with their printed results shown."""
-    session.install("-e", ".[test]", "-e", "adapters/carebook-sqlalchemy[postgres]")
+    # carebook-smtp[test]: the e-mail throughput bench sends through it to aiosmtpd.
+    session.install(
+        "-e",
+        ".[test]",
+        "-e",
+        "adapters/carebook-sqlalchemy[postgres]",
+        "-e",
+        "adapters/carebook-smtp[test]",
+    )
     session.run(
         "python",
         "-m",

@@ -2,12 +2,14 @@
 
 ``notify_smtp_throughput``: e-mails per second from the real :class:`Worker`, run in
 this process, draining an outbox of booking notices through the ``smtp`` channel
-(carebook-smtp) to a local aiosmtpd server (``SmtpTestServer``). Baseline:
+(carebook-smtp) to a local aiosmtpd server in a process of its own
+(``SmtpServerProcess``: the client shares no interpreter with the server, as with a real
+relay; an in-thread server would charge its own work to whichever client is busier). Baseline:
 ``smtplib_compose_send``, the plain script a host would write without carebook: for each
 of the same messages (the very headers, text, HTML and ``.ics`` the server received from
 the worker, taken apart beforehand, untimed), build an ``email.message.EmailMessage``
 with the standard library and ``send_message`` it, over one connection, to a fresh
-``SmtpTestServer``, in the same run. The test checks that the script's messages are the
+``SmtpServerProcess``, in the same run. The test checks that the script's messages are the
 worker's (headers, bodies, calendar entry). Target ratio >= 0.5 (asserted).
 
 The clinic lives in a fresh SQLite file: one worker per SQLite database is the shape the
@@ -32,8 +34,7 @@ beforehand (the standard library's flattening, which the notifier pays).
 Fairness: the notifier keeps one SMTP connection open between deliveries, so the
 baseline sends over one connection too (``sendmail`` per message, connect and EHLO
 inside the timed part, as the notifier's first delivery pays them). Both talk plain SMTP
-(``security="none"``) to a server in a thread of this process, so the server's share of
-the GIL weighs on both alike. The baseline is the median of three sends; the worker's
+(``security="none"``) to a server process of their own, started the same way. The baseline is the median of three sends; the worker's
 drain can be timed once only (it empties the outbox). When the target is missed the
 drain of a further batch is profiled (cProfile, top functions by cumulative time) and
 printed under the bench line before the assertion fails; ``CAREBOOK_BENCH_PROFILE=1``
@@ -80,7 +81,7 @@ pytest.importorskip(
 )
 
 from carebook_smtp import SmtpNotifier
-from carebook_smtp.testing import Received, SmtpTestServer
+from carebook_smtp.testing import Received, SmtpServerProcess
 
 N = int(os.environ.get("CAREBOOK_BENCH_NOTIFY_N", "1000"))
 WARMUP = 20
@@ -154,7 +155,7 @@ class _Clinic:
             )
 
 
-def _worker(url: str, server: SmtpTestServer, patients: int) -> Worker:
+def _worker(url: str, server: SmtpServerProcess, patients: int) -> Worker:
     addresses = {_contact_ref(n): {"email": _address(n)} for n in range(patients)}
     return Worker(
         WorkerConfig(
@@ -169,11 +170,11 @@ def _worker(url: str, server: SmtpTestServer, patients: int) -> Worker:
     )
 
 
-def _drain(worker: Worker, cb: Carebook, server: SmtpTestServer, expected: int) -> int:
+def _drain(worker: Worker, cb: Carebook, server: SmtpServerProcess, expected: int) -> int:
     """Worker rounds until ``expected`` messages are in the mailbox; the rounds run."""
     rounds = 0
     deadline = time.monotonic() + DRAIN_TIMEOUT
-    while len(server.mailbox) < expected:
+    while server.count() < expected:
         assert time.monotonic() < deadline, "the worker did not deliver every notice in time"
         worker.run(cb, once=True)
         rounds += 1
@@ -189,7 +190,7 @@ def _check_outbox(events: list[Event]) -> None:
     assert len(notices) == N and {n.recipient_role for n in notices} == {"patient"}
 
 
-def _send_plain(server: SmtpTestServer, messages: list[Received]) -> float:
+def _send_plain(server: SmtpServerProcess, messages: list[Received]) -> float:
     """Send ``messages`` byte for byte over one new connection (connect and EHLO
     included, as the notifier's first delivery pays them); the seconds it took."""
     began = time.perf_counter()
@@ -201,7 +202,7 @@ def _send_plain(server: SmtpTestServer, messages: list[Received]) -> float:
     return seconds
 
 
-def _send_flattened(server: SmtpTestServer, messages: list[Received]) -> float:
+def _send_flattened(server: SmtpServerProcess, messages: list[Received]) -> float:
     """Context only: the same messages parsed beforehand (untimed) and sent with
     ``send_message``, which flattens each one as the notifier does; the seconds."""
     parsed = [(m, m.message) for m in messages]
@@ -268,7 +269,7 @@ def _compose_plain(parts: _Parts) -> EmailMessage:
     return mail
 
 
-def _send_composed(server: SmtpTestServer, messages: list[_Parts]) -> float:
+def _send_composed(server: SmtpServerProcess, messages: list[_Parts]) -> float:
     """Build each message with ``email`` and send it with ``send_message`` over one new
     connection (connect and EHLO included); the seconds it took."""
     began = time.perf_counter()
@@ -294,7 +295,7 @@ def _baseline(
     samples (s) of building and sending the same messages (the baseline), samples of
     sending their bytes only (transport), and one ``send_message`` figure."""
     parts = [_parts(m) for m in messages]
-    with SmtpTestServer() as plain:
+    with SmtpServerProcess() as plain:
         _send_composed(plain, [_parts(m) for m in warmup])
         composed, transport = [], []
         for _ in range(BASELINE_REPEAT):
@@ -336,7 +337,7 @@ def test_bench_notify_smtp_throughput(tmp_path: Path) -> None:
     clinic = _Clinic(url)
     clinic.book(WARMUP)
     profile = ""
-    with SmtpTestServer() as server:
+    with SmtpServerProcess() as server:
         worker = _worker(url, server, WARMUP + N + PROFILED)
         cb = worker.open()
         try:

@@ -115,9 +115,7 @@ def test_the_calendar_part_is_utf8_so_other_languages_survive_the_trip(
 ) -> None:
     text = "Grüße aus der Praxis · आपकी अपॉइंटमेंट"
     message = make_outbound("email", "ana@example.test", text=text, locale="de")
-    SmtpNotifier(SmtpSettings(**smtp_server.options(sender="praxis@example.test"))).deliver(
-        message
-    )
+    SmtpNotifier(SmtpSettings(**smtp_server.options(sender="praxis@example.test"))).deliver(message)
     [received] = smtp_server.messages()
     [part] = [p for p in received.walk() if p.get_content_type() == "text/calendar"]
     assert part.get_content_charset() == "utf-8"

@@ -128,9 +128,12 @@ def record(
                 changed.append(new)
                 stored[key] = new
         uow.deliveries.put(changed)
+        by_event: dict[EventId, dict[str, Delivery]] = {}
+        for (event_id, consumer), delivery in stored.items():
+            by_event.setdefault(event_id, {})[consumer] = delivery
         done: list[EventId] = []
         for event in batch.events:
-            mine = {c: d for (e, c), d in stored.items() if e == event.event_id}
+            mine = by_event.get(event.event_id, {})
             consumers = batch.consumers[event.event_id]
             if event_settled(consumers, mine):
                 done.append(event.event_id)

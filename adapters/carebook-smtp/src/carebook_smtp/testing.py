@@ -11,6 +11,10 @@ a throwaway CA (``trustme``), and with ``users`` it requires a login over TLS.
         notifier = SmtpNotifier(SmtpSettings(**server.options(sender="desk@example.test")))
         ...
         (mail,) = server.messages()
+
+:class:`SmtpServerProcess` is the same server in a process of its own, writing each
+message to a file, for benchmarks: a client then shares no interpreter (no GIL) with
+the server, as with a real relay. It speaks plain SMTP and never misbehaves.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import logging
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -34,7 +42,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from attrs import frozen
 
-__all__ = ["MISBEHAVIOURS", "Received", "SmtpTestServer", "free_port"]
+__all__ = ["MISBEHAVIOURS", "Received", "SmtpServerProcess", "SmtpTestServer", "free_port"]
 
 MISBEHAVIOURS = ("refuse", "defer", "stall", "drop")
 
@@ -226,3 +234,109 @@ class SmtpTestServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _FolderServer(SmtpTestServer):
+    """The server of :class:`SmtpServerProcess`'s child: each message to a file
+    (``<n>.eml``: a JSON envelope line, then the raw bytes), written atomically."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        super().__init__(port=port)
+        self._target = folder
+        self._count = 0
+
+    def _store(self, received: Received) -> None:
+        with self._lock:
+            self._count += 1
+            name = f"{self._count:09d}.eml"
+        envelope = json.dumps({"from": received.mail_from, "to": list(received.rcpt_tos)})
+        partial = self._target / f".{name}"
+        partial.write_bytes(envelope.encode() + b"\n" + received.content)
+        os.replace(partial, self._target / name)
+
+
+def _read(path: Path) -> Received:
+    envelope, _, content = path.read_bytes().partition(b"\n")
+    fields = json.loads(envelope)
+    return Received(fields["from"], tuple(fields["to"]), content)
+
+
+class SmtpServerProcess:
+    """An SMTP server on ``127.0.0.1`` in a child process; a context manager.
+
+    What it receives is read back from its folder: :attr:`mailbox`, :meth:`count`,
+    :meth:`clear`. :meth:`options` gives the ``SmtpSettings`` options that reach it."""
+
+    def __init__(self, *, port: int = 0) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._folder = tempfile.TemporaryDirectory(prefix="carebook-smtp-process-")
+        self.folder = Path(self._folder.name)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def options(self, **extra: Any) -> dict[str, Any]:
+        return {"host": self.host, "port": self.port, "security": "none", **extra}
+
+    def start(self) -> SmtpServerProcess:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "carebook_smtp.testing", str(self.folder), str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._process.stdout is not None
+        if self._process.stdout.readline().strip() != b"ready":  # b"" if the child died
+            self.stop()
+            raise RuntimeError("the SMTP server process did not start")
+        return self
+
+    def count(self) -> int:
+        """How many messages arrived so far."""
+        return sum(
+            1 for name in os.listdir(self.folder) if name.endswith(".eml") and name[0] != "."
+        )
+
+    @property
+    def mailbox(self) -> list[Received]:
+        names = sorted(n for n in os.listdir(self.folder) if n.endswith(".eml") and n[0] != ".")
+        return [_read(self.folder / name) for name in names]
+
+    def clear(self) -> None:
+        for name in os.listdir(self.folder):
+            if name.endswith(".eml") and name[0] != ".":
+                (self.folder / name).unlink()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()  # the child's signal to stop
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> SmtpServerProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _serve(folder: str, port: str) -> None:
+    """The child of :class:`SmtpServerProcess`: serve until stdin closes."""
+    with _FolderServer(Path(folder), int(port)):
+        print("ready", flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:3])

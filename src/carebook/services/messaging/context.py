@@ -34,12 +34,15 @@ def resolve(uow: UnitOfWork, notification: Notification) -> Resolved | None:
     appointment = uow.appointments.get(notification.appointment_id)
     if appointment is None:
         return None
-    organisation = uow.calendar.get_organisation(appointment.organisation_id)
-    location = uow.calendar.get_location(appointment.location_id)
-    if organisation is None or location is None:
+    # The organisation's calendar: decoded once per calendar version and shared by the
+    # storage's units of work, so a round of notices reads it once, not per notice.
+    calendar = uow.calendar.load(appointment.organisation_id)
+    location = None if calendar is None else calendar.locations.get(appointment.location_id)
+    if calendar is None or location is None:
         return None
-    practitioner = uow.calendar.get_practitioner(appointment.practitioner_id)
-    services = [s for s in map(uow.calendar.get_service, appointment.service_ids) if s]
+    organisation = calendar.organisation
+    practitioner = calendar.practitioners.get(appointment.practitioner_id)
+    services = [calendar.services[s] for s in appointment.service_ids if s in calendar.services]
     patient: Patient | None = None
     if notification.recipient_role == "patient":
         patient = uow.patients.get(appointment.patient_id)

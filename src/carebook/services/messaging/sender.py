@@ -70,12 +70,13 @@ class ChannelSender:
                 channel=self.channel, context=resolved.context, rendered=rendered, address=address
             )
         )
-        log.debug(
-            "delivered %s on %s",
-            notification.kind,
-            self.channel,
-            extra=_ids(notification) | {"channel": self.channel, "locale": rendered.locale},
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "delivered %s on %s",
+                notification.kind,
+                self.channel,
+                extra=_ids(notification) | {"channel": self.channel, "locale": rendered.locale},
+            )
 
     def _address(self, resolved: Resolved, channel: str) -> str | None:
         n = resolved.context.notification

@@ -155,7 +155,7 @@ def _delivery(row: Row[Any]) -> Delivery:
 
 
 _CHUNK = 100
-"""Deliveries per statement: 100 rows of 9 values stay under SQLite's 999 variables."""
+"""Deliveries per batched statement (SQLite allows 999 variables in one)."""
 _VALUE_COLUMNS = (
     "status",
     "attempts",
@@ -187,8 +187,8 @@ class DeliveryRepository:
         return [_delivery(row) for row in self._conn.execute(stmt)]
 
     def put(self, deliveries: Sequence[Delivery]) -> None:
-        """First versions in multi-row inserts, later ones in one executemany update per
-        chunk: a dispatch round's hundreds of deliveries cost a few statements, not one
+        """First versions in one batched insert per chunk, later ones in one executemany
+        update per chunk: a dispatch round's hundreds of deliveries cost a few statements, not one
         each. If any row was changed by another dispatcher meanwhile, ConflictError (and
         the unit of work, rolled back, changes nothing)."""
         self._rows.require_write()
@@ -205,9 +205,11 @@ class DeliveryRepository:
 
     def _insert(self, chunk: Sequence[Delivery]) -> None:
         rows = [{"event_id": d.event_id, "consumer": d.consumer, **_values(d)} for d in chunk]
-        stmt = self._rows.insert(DELIVERIES).values(rows).on_conflict_do_nothing()
+        # One cached statement, executemany: SQLAlchemy batches it ("insertmanyvalues")
+        # and still returns the rows inserted; a multi-row VALUES would compile anew.
+        stmt = self._rows.insert(DELIVERIES).on_conflict_do_nothing()
         stmt = stmt.returning(DELIVERIES.c.event_id, DELIVERIES.c.consumer)
-        inserted = {(EventId(r.event_id), r.consumer) for r in self._conn.execute(stmt)}
+        inserted = {(EventId(r.event_id), r.consumer) for r in self._conn.execute(stmt, rows)}
         for d in chunk:
             if (d.event_id, d.consumer) not in inserted:
                 raise _conflict(d)
