@@ -1,5 +1,9 @@
 """A stand-in Twilio for tests, on top of ``pytest-httpserver``.
 
+Longer than 400 lines because it is one stand-in of one API: the request checks and
+every answer shape (success and each error) sit together so that a reader sees the
+whole wire contract the notifier is tested against.
+
 :class:`TwilioStandIn` registers a handler on an :class:`~pytest_httpserver.HTTPServer`
 for ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` that answers the way
 Twilio's Programmable Messaging API does:
